@@ -1,0 +1,78 @@
+# lightvm - top-level Makefile.
+#
+#   make            build ./lightvm and the test kernels
+#   make check      tier 1 (Check unit tests, plain and ASan/UBSan) + tier 2
+#                   (test kernels booted by lightvm)
+#   make test       everything `make check` does + tier 3 (Linux boot tests)
+#   make bench      benchmarks (side-by-side ratios)
+#   make CC=clang   build with clang instead of gcc
+
+CC		?= gcc
+BUILD		:= build
+WARN		:= -Wall -Wextra -Werror
+CFLAGS		?= -O2 -g
+ALL_CFLAGS	:= $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -pthread -MMD -MP
+LDLIBS		:= -laio -lz -llz4 -lzstd -llzma -pthread
+
+VMM_SRCS	:= $(sort $(wildcard vmm/*.c vmm/*/*.c))
+VMM_LIB_SRCS	:= $(filter-out vmm/main.c,$(VMM_SRCS))
+VMM_OBJS	:= $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
+VMM_LIB_OBJS	:= $(VMM_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+
+UNIT_SRCS	:= $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJS	:= $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
+CHECK_LIBS	:= $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
+
+# Sanitizer build of the same sources for the unit tests.
+SAN_FLAGS	:= -fsanitize=address,undefined -fno-omit-frame-pointer \
+		   -fno-sanitize-recover=undefined
+SAN_OBJS	:= $(VMM_LIB_SRCS:%.c=$(BUILD)/san/%.o) \
+		   $(UNIT_SRCS:%.c=$(BUILD)/san/%.o)
+
+.PHONY: all check test unit unit-san guest-tests boot-tests bench clean
+all: lightvm guest
+
+lightvm: $(VMM_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+
+$(BUILD)/unit-tests: $(VMM_LIB_OBJS) $(UNIT_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+$(BUILD)/unit-tests-san: $(SAN_OBJS)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+include tests/guest/guest.mk
+
+unit: $(BUILD)/unit-tests lightvm guest
+	LIGHTVM=$(CURDIR)/lightvm GUEST_DIR=$(CURDIR)/$(GUEST_BUILD) $(BUILD)/unit-tests
+
+unit-san: $(BUILD)/unit-tests-san lightvm guest
+	LIGHTVM=$(CURDIR)/lightvm GUEST_DIR=$(CURDIR)/$(GUEST_BUILD) \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		$(BUILD)/unit-tests-san
+
+guest-tests: lightvm guest
+	tests/guest/run-tests.sh
+
+boot-tests: lightvm
+	tests/boot/run-tests.sh
+
+check: unit unit-san guest-tests
+
+test: check boot-tests
+
+bench: lightvm guest
+	bench/run.sh
+
+clean:
+	rm -rf $(BUILD) lightvm
+
+-include $(VMM_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(SAN_OBJS:.o=.d)

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kvm.h - interface of vmm/kvm: the VM and its vCPUs, guest memory and its
+ * layout, boot loaders, the port-I/O/MMIO dispatch table and the legacy PC
+ * devices.
+ */
+#ifndef LIGHTVM_KVM_H
+#define LIGHTVM_KVM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <asm/bootparam.h>
+#include <linux/kvm.h>
+
+#include "../lightvm.h"
+
+/*
+ * Guest physical layout.  Everything the loader writes below 1 MiB sits in
+ * conventional memory that e820 reports as RAM but which Linux never
+ * allocates before it has parsed boot_params (it reserves the first 64 KiB
+ * and everything below the EBDA anyway).
+ */
+#define GDT_ADDR		0x1000ULL
+#define PVH_INFO_ADDR		0x2000ULL	/* start_info, memmap, modlist */
+#define BOOT_PARAMS_ADDR	0x7000ULL	/* the "zero page" */
+#define PML4_ADDR		0x9000ULL
+#define PDPT_ADDR		0xa000ULL
+#define PD_ADDR			0xb000ULL	/* 4 pages: 4 GiB of 2 MiB pages */
+#define BOOT_STACK_TOP		0x8ff0ULL
+#define CMDLINE_ADDR		0x20000ULL
+#define CMDLINE_MAX		0x10000ULL	/* room reserved at CMDLINE_ADDR */
+#define EBDA_START		0x9fc00ULL	/* 639 KiB: the MP table lives here */
+#define HIMEM_START		0x100000ULL
+#define PCI_HOLE_START		0xc0000000ULL	/* 32-bit PCI MMIO hole... */
+#define PCI_HOLE_END		0x100000000ULL	/* ...up to 4 GiB */
+#define PCI_MMIO_START		PCI_HOLE_START
+#define PCI_MMIO_END		0xfec00000ULL	/* IOAPIC, LAPIC above */
+#define IOAPIC_ADDR		0xfec00000ULL
+#define LAPIC_ADDR		0xfee00000ULL
+#define KVM_IDMAP_ADDR		0xfeffc000ULL	/* 1 page, VMX real-mode idmap */
+#define KVM_TSS_ADDR		0xfeffd000ULL	/* 3 pages */
+#define KVM_PRIV_END		0xff000000ULL
+
+/* ---- guest memory (memory.c) ---- */
+struct guest_mem {
+	uint8_t *host;		/* one mapping: low RAM, then high RAM */
+	uint64_t size;		/* total bytes */
+	uint64_t low_size;	/* RAM at GPA 0 .. low_size */
+	uint64_t high_size;	/* RAM at GPA 4 GiB .. 4 GiB + high_size */
+};
+
+int guest_mem_init(struct guest_mem *gm, uint64_t size);
+void guest_mem_free(struct guest_mem *gm);
+/* Host pointer for [gpa, gpa+len) if it lies entirely inside one RAM
+ * region, NULL otherwise (overflow-checked). */
+void *guest_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
+/* Highest GPA + 1 of RAM below the PCI hole. */
+static inline uint64_t guest_low_end(const struct guest_mem *gm)
+{
+	return gm->low_size;
+}
+
+/* ---- e820 (e820.c) ---- */
+#define E820_TYPE_RAM		1
+#define E820_TYPE_RESERVED	2
+
+struct e820_map {
+	unsigned int nr;
+	struct boot_e820_entry e[E820_MAX_ENTRIES_ZEROPAGE];
+};
+
+void e820_build(const struct guest_mem *gm, struct e820_map *map);
+
+/* ---- kernel images (elf.c, bzimage.c, decompress.c, kernel.c) ---- */
+enum boot_protocol {
+	BOOT_LINUX64,	/* 64-bit boot protocol: RSI = boot_params */
+	BOOT_PVH,	/* PVH: 32-bit flat, EBX = hvm_start_info */
+};
+
+struct boot_image {
+	enum boot_protocol proto;
+	uint64_t entry;		/* guest-physical entry point */
+	uint64_t start, end;	/* guest-physical range the kernel claims */
+	bool has_setup;		/* bzImage: setup header valid */
+	struct setup_header setup;
+	size_t setup_len;	/* bytes of the header present in the image */
+	uint64_t initrd_max;	/* highest address an initrd byte may use */
+	uint32_t cmdline_size;	/* max command-line length, without NUL */
+	char desc[96];		/* what was booted, for -v */
+};
+
+/* Load an ELF64 executable (vmlinux, test kernel) from buf. */
+int elf_load(struct guest_mem *gm, const uint8_t *buf, size_t len,
+	     enum elf_entry_mode mode, struct boot_image *bi);
+/* Load a bzImage from buf: host-decompress its payload and load the ELF
+ * (default), or with guest_decompress place the compressed kernel and
+ * enter at its 64-bit entry (load address + 0x200). */
+int bzimage_load(struct guest_mem *gm, const uint8_t *buf, size_t len,
+		 bool guest_decompress, struct boot_image *bi);
+/* Decompress a Linux kernel payload (gzip, xz, lzma, lz4 legacy, zstd).
+ * The caller frees *out.  max_out bounds the output size. */
+int payload_decompress(const uint8_t *in, size_t len, size_t max_out,
+		       uint8_t **out, size_t *out_len, const char **method);
+/* Read `path` and dispatch to the ELF or bzImage loader. */
+int kernel_load(struct guest_mem *gm, const struct vm_config *cfg,
+		struct boot_image *bi);
+
+/* Read a whole file (kernel, initrd) into a malloc'd buffer. */
+int file_read_all(const char *what, const char *path, size_t max,
+		  uint8_t **buf, size_t *len);
+
+/* ---- boot setup (boot_params.c, pvh.c, cmdline.c, pagetables.c) ---- */
+int cmdline_build(char *buf, size_t size, const struct vm_config *cfg,
+		  bool pvm);
+int initrd_place(struct guest_mem *gm, const struct boot_image *bi,
+		 const uint8_t *data, size_t len, uint64_t *gpa);
+int boot_params_build(struct guest_mem *gm, const struct boot_image *bi,
+		      const char *cmdline, uint64_t initrd_gpa,
+		      uint64_t initrd_len);
+int pvh_info_build(struct guest_mem *gm, const char *cmdline,
+		   uint64_t initrd_gpa, uint64_t initrd_len);
+void boot_pagetables_build(struct guest_mem *gm);
+void boot_gdt_build(struct guest_mem *gm);
+
+/* ---- MP table (mptable.c) ---- */
+int mptable_build(struct guest_mem *gm, unsigned int nr_cpus);
+
+/* ---- port I/O and MMIO dispatch (io_bus.c) ---- */
+typedef void (*io_handler_t)(void *opaque, uint64_t offset, uint8_t *data,
+			     unsigned int len, bool is_write);
+
+struct io_range {
+	uint64_t start, len;
+	io_handler_t fn;
+	void *opaque;
+	const char *name;
+};
+
+#define IO_BUS_MAX_RANGES	128
+#define IO_BUS_MAX_LOGGED	64
+
+struct io_bus {
+	const char *name;		/* "port" or "mmio" */
+	pthread_rwlock_t lock;
+	unsigned int nr;
+	struct io_range r[IO_BUS_MAX_RANGES];	/* sorted by start */
+	pthread_mutex_t log_lock;
+	unsigned int nr_logged;
+	uint64_t logged[IO_BUS_MAX_LOGGED];	/* unhandled, already logged */
+	uint64_t unhandled;			/* count of unhandled accesses */
+};
+
+void io_bus_init(struct io_bus *bus, const char *name);
+void io_bus_destroy(struct io_bus *bus);
+int io_bus_register(struct io_bus *bus, uint64_t start, uint64_t len,
+		    io_handler_t fn, void *opaque, const char *name);
+int io_bus_unregister(struct io_bus *bus, uint64_t start);
+/* Dispatch one access.  Unhandled reads return all-ones; each unhandled
+ * address is logged once.  Returns true when a device claimed it. */
+bool io_bus_access(struct io_bus *bus, uint64_t addr, uint8_t *data,
+		   unsigned int len, bool is_write);
+
+/* ---- the VM (vm.c, vcpu.c, cpuid.c, pvm.c) ---- */
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+	uint64_t exits;		/* exits to user space */
+};
+
+struct serial;
+struct console;
+
+struct vm {
+	const struct vm_config *cfg;
+	int kvm_fd, vm_fd;
+	int run_size;
+	bool pvm;		/* PVM compat path active */
+	struct guest_mem mem;
+	struct io_bus pio, mmio;
+	unsigned int nr_cpus;
+	struct vcpu vcpus[LIGHTVM_MAX_CPUS];
+	struct kvm_cpuid2 *cpuid;
+	struct boot_image boot;
+	struct console *con;
+	struct serial *uart;
+
+	pthread_mutex_t stop_lock;
+	bool stopping;
+	int exit_code;
+	char exit_reason[160];
+	int stop_fd;		/* eventfd: written when the VM must stop */
+	bool panicked;		/* guest reported a panic, reboot follows */
+};
+
+bool pvm_host_detect(void);
+int vm_create(struct vm *vm, const struct vm_config *cfg);
+int vm_setup_boot(struct vm *vm);
+/* Run until the guest or the timeout decides; returns the exit code. */
+int vm_run(struct vm *vm);
+void vm_destroy(struct vm *vm);
+/* First caller wins: record the exit code and make every vCPU stop. */
+void vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+bool vm_stopping(struct vm *vm);
+void vm_irq_line(struct vm *vm, unsigned int irq, int level);
+
+int cpuid_setup(struct vm *vm);
+int vcpu_init(struct vm *vm, struct vcpu *v, unsigned int id);
+int vcpu_setup_boot_regs(struct vcpu *v);
+void *vcpu_thread(void *arg);
+void vcpu_kick(struct vcpu *v);
+/* PVM: try to handle an emulation failure; true if the vCPU may go on. */
+bool pvm_handle_emulation_failure(struct vcpu *v);
+int vcpu_read_guest_insn(struct vcpu *v, uint64_t *rip, uint8_t *bytes,
+			 unsigned int n);
+
+/* ---- legacy PC devices (serial.c, console.c, i8042.c, rtc.c, misc) ---- */
+int console_init(struct vm *vm, const char *log_path);
+void console_write(struct console *con, const uint8_t *buf, size_t len);
+void console_flush(struct console *con);
+/* Poll stdin for guest input; called from the main wait loop. */
+int console_input_fd(struct console *con);
+int console_read_input(struct vm *vm);
+void console_restore(struct console *con);
+void console_destroy(struct console *con);
+
+int serial_init(struct vm *vm);
+void serial_receive(struct serial *s, const uint8_t *buf, size_t len);
+int i8042_init(struct vm *vm);
+int rtc_init(struct vm *vm);
+int debug_ports_init(struct vm *vm);
+
+#endif
