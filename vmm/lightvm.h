@@ -63,7 +63,7 @@ struct vm_config {
 	const char *console_log;	/* NULL: stdout */
 	uint64_t mem_size;		/* bytes */
 	unsigned int cpus;
-	unsigned int timeout;		/* seconds, 0 = none */
+	uint64_t timeout_ms;		/* --timeout, 0 = none */
 	int verbose;
 	bool guest_decompress;
 	bool no_default_params;
@@ -82,6 +82,7 @@ struct vm_config {
 /* options.c: parse `lightvm ...`; returns 0 to run, 1 when help/version was
  * printed, -1 with err_msg() set on a bad command line. */
 int options_parse(struct vm_config *cfg, int argc, char **argv);
+void options_defaults(struct vm_config *cfg);
 int parse_size(const char *s, uint64_t *out);
 void lightvm_usage(FILE *stream);
 

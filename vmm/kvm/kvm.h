@@ -176,6 +176,8 @@ struct vcpu {
 
 struct serial;
 struct console;
+struct rtc;
+struct i8042;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -190,6 +192,8 @@ struct vm {
 	struct boot_image boot;
 	struct console *con;
 	struct serial *uart;
+	struct rtc *rtc;
+	struct i8042 *kbd;
 
 	pthread_mutex_t stop_lock;
 	bool stopping;
@@ -197,6 +201,7 @@ struct vm {
 	char exit_reason[160];
 	int stop_fd;		/* eventfd: written when the VM must stop */
 	bool panicked;		/* guest reported a panic, reboot follows */
+	uint64_t panic_deadline;/* ms, CLOCK_MONOTONIC: stop with 120 then */
 };
 
 bool pvm_host_detect(void);
@@ -205,6 +210,7 @@ int vm_setup_boot(struct vm *vm);
 /* Run until the guest or the timeout decides; returns the exit code. */
 int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
+void vm_print_stats(struct vm *vm);
 /* First caller wins: record the exit code and make every vCPU stop. */
 void vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -231,10 +237,19 @@ int console_read_input(struct vm *vm);
 void console_restore(struct console *con);
 void console_destroy(struct console *con);
 
+/* Watch console lines for the guest's panic and power-off messages. */
+void console_scan_line(struct vm *vm, const char *line);
+
 int serial_init(struct vm *vm);
-void serial_receive(struct serial *s, const uint8_t *buf, size_t len);
+void serial_destroy(struct serial *s);
+/* Queue input bytes for the guest; returns how many were accepted. */
+size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);
+size_t serial_rx_space(struct serial *s);
 int i8042_init(struct vm *vm);
+void i8042_destroy(struct vm *vm);
 int rtc_init(struct vm *vm);
+void rtc_destroy(struct vm *vm);
 int debug_ports_init(struct vm *vm);
+uint64_t monotonic_ms(void);
 
 #endif

@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vm.c - the VM's life: open KVM and check what we rely on, create the VM
+ * with its irqchip, PIT, memory and vCPUs, load the kernel, run until
+ * something decides the exit code, and tear down.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kvm.h"
+
+static const struct {
+	int cap;
+	const char *name;
+} required_caps[] = {
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+	{ KVM_CAP_HLT, "KVM_CAP_HLT" },
+	{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
+	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
+	{ KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+	{ KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING" },
+	{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
+	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
+	{ KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI" },
+	{ KVM_CAP_VCPU_EVENTS, "KVM_CAP_VCPU_EVENTS" },
+};
+
+static int kvm_open(struct vm *vm)
+{
+	unsigned int i;
+	int max;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		if (errno == EACCES || errno == EPERM)
+			err_set("cannot open /dev/kvm: %s (add your user to the kvm group)",
+				strerror(errno));
+		else
+			err_set("cannot open /dev/kvm: %s (is KVM enabled on this host?)",
+				strerror(errno));
+		return -1;
+	}
+	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		err_set("/dev/kvm has API version %d, lightvm needs %d",
+			ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0),
+			KVM_API_VERSION);
+		return -1;
+	}
+	for (i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {
+		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+			  required_caps[i].cap) <= 0) {
+			err_set("KVM on this host lacks %s",
+				required_caps[i].name);
+			return -1;
+		}
+	}
+	max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (max <= 0)
+		max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	if (max > 0 && vm->nr_cpus > (unsigned int)max) {
+		err_set("-c %u: KVM on this host supports at most %d vCPUs",
+			vm->nr_cpus, max);
+		return -1;
+	}
+	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_size <= 0) {
+		err_set("KVM_GET_VCPU_MMAP_SIZE failed: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int map_ram(struct vm *vm)
+{
+	struct kvm_userspace_memory_region low = {
+		.slot = 0,
+		.guest_phys_addr = 0,
+		.memory_size = vm->mem.low_size,
+		.userspace_addr = (uintptr_t)vm->mem.host,
+	};
+	struct kvm_userspace_memory_region high = {
+		.slot = 1,
+		.guest_phys_addr = PCI_HOLE_END,
+		.memory_size = vm->mem.high_size,
+		.userspace_addr = (uintptr_t)vm->mem.host + vm->mem.low_size,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &low) < 0 ||
+	    (high.memory_size &&
+	     ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &high) < 0)) {
+		err_set("cannot register guest memory with KVM: %s",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int create_platform(struct vm *vm)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		err_set("KVM_CREATE_VM failed: %s", strerror(errno));
+		return -1;
+	}
+	/* VMX needs these pages for real mode and the TSS; keep in the hole. */
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR,
+		  &(uint64_t){ KVM_IDMAP_ADDR }) < 0 ||
+	    ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0) {
+		err_set("cannot set KVM TSS/identity map: %s", strerror(errno));
+		return -1;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		err_set("KVM_CREATE_IRQCHIP failed: %s", strerror(errno));
+		return -1;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		err_set("KVM_CREATE_PIT2 failed: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg)
+{
+	unsigned int i;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = cfg;
+	vm->kvm_fd = vm->vm_fd = vm->stop_fd = -1;
+	vm->nr_cpus = cfg->cpus;
+	vm->pvm = cfg->pvm == PVM_ON ||
+		  (cfg->pvm == PVM_AUTO && pvm_host_detect());
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	io_bus_init(&vm->pio, "port");
+	io_bus_init(&vm->mmio, "mmio");
+	for (i = 0; i < LIGHTVM_MAX_CPUS; i++)
+		vm->vcpus[i].fd = -1;
+
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_fd < 0) {
+		err_set("eventfd: %s", strerror(errno));
+		return -1;
+	}
+	if (kvm_open(vm) < 0 || create_platform(vm) < 0)
+		return -1;
+	log_debug(1, "host: %s", vm->pvm ? "PVM (kvm_pvm): compat path on" :
+		  "VMX/SVM KVM");
+	if (guest_mem_init(&vm->mem, cfg->mem_size) < 0 || map_ram(vm) < 0)
+		return -1;
+	for (i = 0; i < vm->nr_cpus; i++)
+		if (vcpu_init(vm, &vm->vcpus[i], i) < 0)
+			return -1;
+	if (cpuid_setup(vm) < 0)
+		return -1;
+	if (console_init(vm, cfg->console_log) < 0 || serial_init(vm) < 0 ||
+	    i8042_init(vm) < 0 || rtc_init(vm) < 0 || debug_ports_init(vm) < 0)
+		return -1;
+	return 0;
+}
+
+int vm_setup_boot(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct boot_image *bi = &vm->boot;
+	uint8_t *initrd = NULL;
+	size_t initrd_len = 0;
+	uint64_t initrd_gpa = 0;
+	char *cmdline;
+	int ret = -1;
+
+	cmdline = malloc(CMDLINE_MAX);
+	if (!cmdline) {
+		err_set("out of memory");
+		return -1;
+	}
+	if (cmdline_build(cmdline, CMDLINE_MAX, cfg, vm->pvm) < 0)
+		goto out;
+	if (kernel_load(&vm->mem, cfg, bi) < 0)
+		goto out;
+	if (cfg->initrd) {
+		if (file_read_all("initrd", cfg->initrd, vm->mem.low_size,
+				  &initrd, &initrd_len) < 0)
+			goto out;
+		if (initrd_place(&vm->mem, bi, initrd, initrd_len,
+				 &initrd_gpa) < 0)
+			goto out;
+	}
+	boot_pagetables_build(&vm->mem);
+	boot_gdt_build(&vm->mem);
+	if (mptable_build(&vm->mem, vm->nr_cpus) < 0)
+		goto out;
+	if (bi->proto == BOOT_PVH)
+		ret = pvh_info_build(&vm->mem, cmdline, initrd_gpa, initrd_len);
+	else
+		ret = boot_params_build(&vm->mem, bi, cmdline, initrd_gpa,
+					initrd_len);
+	if (ret < 0)
+		goto out;
+	ret = vcpu_setup_boot_regs(&vm->vcpus[0]);
+	log_debug(1, "kernel: %s; %s boot", bi->desc,
+		  bi->proto == BOOT_PVH ? "PVH (32-bit entry)" :
+		  "64-bit boot protocol");
+	if (initrd_len)
+		log_debug(1, "initrd: %zu bytes at 0x%llx", initrd_len,
+			  (unsigned long long)initrd_gpa);
+	log_debug(1, "command line: %s", cmdline);
+out:
+	free(initrd);
+	free(cmdline);
+	return ret;
+}
+
+void vm_request_stop(struct vm *vm, int code, const char *fmt, ...)
+{
+	unsigned int i;
+	va_list ap;
+
+	pthread_mutex_lock(&vm->stop_lock);
+	if (vm->stopping) {
+		pthread_mutex_unlock(&vm->stop_lock);
+		return;
+	}
+	vm->exit_code = code;
+	va_start(ap, fmt);
+	vsnprintf(vm->exit_reason, sizeof(vm->exit_reason), fmt, ap);
+	va_end(ap);
+	__atomic_store_n(&vm->stopping, true, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&vm->stop_lock);
+
+	if (write(vm->stop_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0)
+		log_warn("cannot wake the main loop: %s", strerror(errno));
+	for (i = 0; i < vm->nr_cpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+}
+
+bool vm_stopping(struct vm *vm)
+{
+	return __atomic_load_n(&vm->stopping, __ATOMIC_SEQ_CST);
+}
+
+void vm_irq_line(struct vm *vm, unsigned int irq, int level)
+{
+	struct kvm_irq_level l = { .irq = irq, .level = level };
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
+		log_warn("KVM_IRQ_LINE %u: %s", irq, strerror(errno));
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int start_vcpus(struct vm *vm)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+	unsigned int i;
+	int err;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	for (i = 0; i < vm->nr_cpus; i++) {
+		err = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread,
+				     &vm->vcpus[i]);
+		if (err) {
+			vm_request_stop(vm, EXIT_VMM_ERROR,
+					"cannot start vCPU thread %u: %s", i,
+					strerror(err));
+			return -1;
+		}
+		vm->vcpus[i].started = true;
+	}
+	return 0;
+}
+
+/* The main thread: signals, console input, the timeout, console flushing. */
+static void wait_loop(struct vm *vm, int sig_fd)
+{
+	uint64_t deadline = vm->cfg->timeout_ms ?
+			    monotonic_ms() + vm->cfg->timeout_ms : 0;
+
+	while (!vm_stopping(vm)) {
+		struct pollfd p[3] = {
+			{ .fd = vm->stop_fd, .events = POLLIN },
+			{ .fd = sig_fd, .events = POLLIN },
+			{ .fd = console_input_fd(vm->con), .events = POLLIN },
+		};
+		int timeout = 100, n;
+		uint64_t now = monotonic_ms();
+
+		if (deadline) {
+			if (now >= deadline) {
+				vm_request_stop(vm, EXIT_TIMEOUT,
+						"timeout of %llu ms expired",
+						(unsigned long long)
+						vm->cfg->timeout_ms);
+				break;
+			}
+			if (deadline - now < (uint64_t)timeout)
+				timeout = (int)(deadline - now);
+		}
+		if (vm->panic_deadline && now >= vm->panic_deadline) {
+			vm_request_stop(vm, EXIT_GUEST_PANIC,
+					"guest kernel panicked (console)");
+			break;
+		}
+		n = poll(p, 3, timeout);
+		if (n < 0 && errno != EINTR) {
+			vm_request_stop(vm, EXIT_VMM_ERROR, "poll: %s",
+					strerror(errno));
+			break;
+		}
+		if (n > 0 && (p[1].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+
+			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+				vm_request_stop(vm, EXIT_SIGNAL_BASE +
+						(int)si.ssi_signo,
+						"stopped by signal %u",
+						si.ssi_signo);
+		}
+		if (n > 0 && (p[2].revents & (POLLIN | POLLHUP)))
+			console_read_input(vm);
+		console_flush(vm->con);
+	}
+}
+
+int vm_run(struct vm *vm)
+{
+	sigset_t set;
+	unsigned int i;
+	int sig_fd;
+
+	/* Termination signals are read in the main loop, never delivered. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigdelset(&set, SIGUSR1);
+	sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sig_fd < 0) {
+		log_msg("signalfd: %s", strerror(errno));
+		return EXIT_VMM_ERROR;
+	}
+
+	if (start_vcpus(vm) == 0)
+		wait_loop(vm, sig_fd);
+
+	for (i = 0; i < vm->nr_cpus; i++) {
+		if (vm->vcpus[i].started)
+			pthread_join(vm->vcpus[i].thread, NULL);
+		vm->vcpus[i].started = false;
+	}
+	close(sig_fd);
+	console_flush(vm->con);
+	return vm->exit_code;
+}
+
+void vm_print_stats(struct vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_cpus; i++)
+		log_debug(1, "vCPU %u: %llu exits to user space", i,
+			  (unsigned long long)vm->vcpus[i].exits);
+	log_debug(1, "unhandled accesses: %llu port, %llu mmio",
+		  (unsigned long long)vm->pio.unhandled,
+		  (unsigned long long)vm->mmio.unhandled);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	unsigned int i;
+
+	console_destroy(vm->con);
+	vm->con = NULL;
+	serial_destroy(vm->uart);
+	vm->uart = NULL;
+	i8042_destroy(vm);
+	rtc_destroy(vm);
+	for (i = 0; i < LIGHTVM_MAX_CPUS; i++) {
+		if (vm->vcpus[i].run)
+			munmap(vm->vcpus[i].run, vm->run_size);
+		if (vm->vcpus[i].fd >= 0)
+			close(vm->vcpus[i].fd);
+	}
+	free(vm->cpuid);
+	guest_mem_free(&vm->mem);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->stop_fd >= 0)
+		close(vm->stop_fd);
+	io_bus_destroy(&vm->pio);
+	io_bus_destroy(&vm->mmio);
+	pthread_mutex_destroy(&vm->stop_lock);
+}

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - `lightvm run ...`: parse, check the files, build the VM, run it
+ * and map whatever ended it onto the documented exit codes (lightvm.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lightvm.h"
+#include "kvm/kvm.h"
+
+/* Catch a missing or unreadable file before any KVM work is done. */
+static int check_input(const char *what, const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (!path)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err_set("%s %s: %s", what, path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		err_set("%s %s: not a regular file", what, path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* A crash must not leave the user's terminal in raw mode. */
+static void fatal_signal(int sig)
+{
+	console_restore(NULL);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void install_fatal_handlers(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], fatal_signal);
+}
+
+int main(int argc, char **argv)
+{
+	struct vm_config cfg;
+	struct vm *vm;
+	int ret;
+
+	ret = options_parse(&cfg, argc, argv);
+	if (ret > 0)
+		return EXIT_GUEST_OK;
+	if (ret < 0) {
+		log_msg("%s", err_msg());
+		return EXIT_VMM_ERROR;
+	}
+	log_verbosity = cfg.verbose;
+	if (check_input("kernel", cfg.kernel) < 0 ||
+	    check_input("initrd", cfg.initrd) < 0) {
+		log_msg("%s", err_msg());
+		return EXIT_VMM_ERROR;
+	}
+	install_fatal_handlers();
+
+	vm = malloc(sizeof(*vm));
+	if (!vm) {
+		log_msg("out of memory");
+		return EXIT_VMM_ERROR;
+	}
+	if (vm_create(vm, &cfg) < 0 || vm_setup_boot(vm) < 0) {
+		/* Restore the tty before the message so it prints cleanly. */
+		console_restore(vm->con);
+		log_msg("%s", err_msg());
+		vm_destroy(vm);
+		free(vm);
+		return EXIT_VMM_ERROR;
+	}
+	ret = vm_run(vm);
+	console_restore(vm->con);
+	if (ret > EXIT_GUEST_MAX)
+		log_msg("%s (exit %d)", vm->exit_reason, ret);
+	else
+		log_debug(1, "%s (exit %d)", vm->exit_reason, ret);
+	vm_print_stats(vm);
+	vm_destroy(vm);
+	free(vm);
+	return ret;
+}

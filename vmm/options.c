@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * options.c - `lightvm run ...` into a struct vm_config.  Every rejected
+ * command line gets one line naming the option and the problem; main.c
+ * turns it into EXIT_VMM_ERROR.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lightvm.h"
+
+#define LIGHTVM_VERSION	"0.1"
+
+void lightvm_usage(FILE *f)
+{
+	fprintf(f,
+"usage: lightvm run -k KERNEL [options]\n"
+"\n"
+"Boot KERNEL (ELF64 vmlinux or test kernel, or bzImage) in a KVM VM.\n"
+"\n"
+"  -k, --kernel FILE      kernel: ELF64 (PVH note or 64-bit entry) or bzImage\n"
+"  -i, --initrd FILE      initial ramdisk\n"
+"  -p, --params ARGS      append ARGS to the kernel command line\n"
+"      --no-default-params  drop lightvm's default command line\n"
+"                         (console=ttyS0 reboot=k panic=-1 pci=conf1)\n"
+"  -m, --mem SIZE         guest RAM, e.g. 512M, 2G (plain number: MiB;\n"
+"                         default 256M, range 16M..1T)\n"
+"  -c, --cpus N           vCPUs, 1..64 (default 1)\n"
+"      --console-log FILE write the guest console to FILE, not stdout\n"
+"      --timeout SECONDS  stop the VM after SECONDS (decimals allowed)\n"
+"      --guest-decompress boot a bzImage through its own decompressor\n"
+"                         (default: decompress on the host, boot the ELF)\n"
+"      --elf-entry pvh|64 ELF with a PVH note: which entry to use\n"
+"                         (default pvh when the note exists)\n"
+"      --pvm, --no-pvm    force the PVM-host compatibility path on or off\n"
+"                         (default: on when the kvm_pvm module is loaded)\n"
+"  -v, --verbose          more detail on stderr (repeat for more)\n"
+"  -h, --help             this text\n"
+"      --version          print the version\n"
+"\n"
+"Exit status:\n"
+"  0        clean shutdown/reboot, or the guest wrote 0 to port 0xf4\n"
+"  1-119    the guest wrote this status to port 0xf4 (120-255 read as 119)\n"
+"  120      the guest kernel panicked\n"
+"  121      triple fault or unexpected reset\n"
+"  122      KVM internal error or failed VM entry (RIP and bytes printed)\n"
+"  124      --timeout expired (VM stopped, console flushed)\n"
+"  125      lightvm error: bad arguments, missing or unreadable file,\n"
+"           no access to /dev/kvm, missing KVM capability, ...\n"
+"  128+N    stopped by signal N (130 also for Ctrl-A x on the console)\n");
+}
+
+/* "256M", "2G", "512K", "1T"; a plain number is MiB, as in QEMU. */
+int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 20;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (toupper((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'M':
+		end++;
+		break;
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 'T':
+		shift = 40;
+		end++;
+		break;
+	default:
+		return -1;
+	}
+	if (*end == 'i')
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max,
+		      unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_timeout(const char *s, uint64_t *ms)
+{
+	double v;
+	char *end;
+
+	if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	/* A week is far beyond any boot test; it also bounds the math. */
+	if (errno || *end || v <= 0 || v > 7 * 24 * 3600)
+		return -1;
+	*ms = (uint64_t)(v * 1000 + 0.5);
+	if (!*ms)
+		*ms = 1;
+	return 0;
+}
+
+enum {
+	OPT_CONSOLE_LOG = 256,
+	OPT_TIMEOUT,
+	OPT_GUEST_DECOMPRESS,
+	OPT_ELF_ENTRY,
+	OPT_PVM,
+	OPT_NO_PVM,
+	OPT_NO_DEFAULT_PARAMS,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "kernel", required_argument, NULL, 'k' },
+	{ "initrd", required_argument, NULL, 'i' },
+	{ "params", required_argument, NULL, 'p' },
+	{ "mem", required_argument, NULL, 'm' },
+	{ "cpus", required_argument, NULL, 'c' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "console-log", required_argument, NULL, OPT_CONSOLE_LOG },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "guest-decompress", no_argument, NULL, OPT_GUEST_DECOMPRESS },
+	{ "elf-entry", required_argument, NULL, OPT_ELF_ENTRY },
+	{ "pvm", no_argument, NULL, OPT_PVM },
+	{ "no-pvm", no_argument, NULL, OPT_NO_PVM },
+	{ "no-default-params", no_argument, NULL, OPT_NO_DEFAULT_PARAMS },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int empty_arg(const char *opt, const char *arg)
+{
+	if (arg && *arg)
+		return 0;
+	err_set("%s needs a non-empty argument", opt);
+	return -1;
+}
+
+static int parse_one(struct vm_config *cfg, int c, const char *arg)
+{
+	unsigned long n;
+
+	switch (c) {
+	case 'k':
+		cfg->kernel = arg;
+		return empty_arg("-k/--kernel", arg);
+	case 'i':
+		cfg->initrd = arg;
+		return empty_arg("-i/--initrd", arg);
+	case 'p':
+		cfg->params = arg;
+		return 0;
+	case 'm':
+		if (parse_size(arg, &cfg->mem_size) < 0) {
+			err_set("-m %s: not a size (use e.g. 512M or 2G)", arg);
+			return -1;
+		}
+		if (cfg->mem_size < MEM_MIN || cfg->mem_size > MEM_MAX) {
+			err_set("-m %s: guest RAM must be between 16M and 1T",
+				arg);
+			return -1;
+		}
+		if (cfg->mem_size & 0xfff) {
+			err_set("-m %s: guest RAM must be a multiple of 4K",
+				arg);
+			return -1;
+		}
+		return 0;
+	case 'c':
+		if (parse_uint(arg, 1, LIGHTVM_MAX_CPUS, &n) < 0) {
+			err_set("-c %s: vCPU count must be 1..%d", arg,
+				LIGHTVM_MAX_CPUS);
+			return -1;
+		}
+		cfg->cpus = (unsigned int)n;
+		return 0;
+	case 'v':
+		cfg->verbose++;
+		return 0;
+	case OPT_CONSOLE_LOG:
+		cfg->console_log = arg;
+		return empty_arg("--console-log", arg);
+	case OPT_TIMEOUT:
+		if (parse_timeout(arg, &cfg->timeout_ms) < 0) {
+			err_set("--timeout %s: not a positive number of seconds",
+				arg);
+			return -1;
+		}
+		return 0;
+	case OPT_GUEST_DECOMPRESS:
+		cfg->guest_decompress = true;
+		return 0;
+	case OPT_ELF_ENTRY:
+		if (!strcmp(arg, "pvh")) {
+			cfg->elf_entry = ELF_ENTRY_PVH;
+		} else if (!strcmp(arg, "64")) {
+			cfg->elf_entry = ELF_ENTRY_64;
+		} else {
+			err_set("--elf-entry %s: use pvh or 64", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_PVM:
+		cfg->pvm = PVM_ON;
+		return 0;
+	case OPT_NO_PVM:
+		cfg->pvm = PVM_OFF;
+		return 0;
+	case OPT_NO_DEFAULT_PARAMS:
+		cfg->no_default_params = true;
+		return 0;
+	}
+	return -1;
+}
+
+void options_defaults(struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem_size = MEM_DEFAULT;
+	cfg->cpus = 1;
+	cfg->pvm = PVM_AUTO;
+	cfg->elf_entry = ELF_ENTRY_AUTO;
+}
+
+int options_parse(struct vm_config *cfg, int argc, char **argv)
+{
+	int c;
+
+	options_defaults(cfg);
+	if (argc < 2) {
+		err_set("no command given; try `lightvm --help`");
+		return -1;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		lightvm_usage(stdout);
+		return 1;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("lightvm %s\n", LIGHTVM_VERSION);
+		return 1;
+	}
+	if (strcmp(argv[1], "run")) {
+		err_set("unknown command '%s'; try `lightvm --help`", argv[1]);
+		return -1;
+	}
+
+	optind = 1;	/* argv[1] is "run": getopt starts after it */
+	opterr = 0;
+	argv++;
+	argc--;
+	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:vh", long_opts,
+				NULL)) != -1) {
+		if (c == 'h') {
+			lightvm_usage(stdout);
+			return 1;
+		}
+		if (c == OPT_VERSION) {
+			printf("lightvm %s\n", LIGHTVM_VERSION);
+			return 1;
+		}
+		if (c == '?') {
+			if (optopt)
+				err_set("unknown option -%c", optopt);
+			else
+				err_set("unknown option %s",
+					argv[optind - 1]);
+			return -1;
+		}
+		if (c == ':') {
+			err_set("option %s needs an argument",
+				argv[optind - 1]);
+			return -1;
+		}
+		if (parse_one(cfg, c, optarg) < 0)
+			return -1;
+	}
+	if (optind < argc) {
+		err_set("unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (!cfg->kernel) {
+		err_set("no kernel given: use -k FILE");
+		return -1;
+	}
+	if (cfg->guest_decompress && cfg->elf_entry != ELF_ENTRY_AUTO) {
+		err_set("--guest-decompress applies to a bzImage, --elf-entry to an ELF: use one");
+		return -1;
+	}
+	return 0;
+}
