@@ -139,7 +139,7 @@ static int find_pvh_note(const uint8_t *buf, size_t len, unsigned int idx,
 	p = buf + ph->p_offset;
 	while (pos < ph->p_filesz) {
 		uint64_t left = ph->p_filesz - pos;
-		uint64_t name_off, desc_off, next;
+		uint64_t name_off, desc_off, next, rel_desc;
 		Elf64_Nhdr nh;
 
 		if (left < sizeof(nh)) {
@@ -148,10 +148,15 @@ static int find_pvh_note(const uint8_t *buf, size_t len, unsigned int idx,
 			return -1;
 		}
 		memcpy(&nh, p + pos, sizeof(nh));
-		/* 32-bit sizes added in 64 bits: nothing can wrap. */
+		/*
+		 * Padding is relative to the record's start, as binutils'
+		 * ELF_NOTE_DESC_OFFSET/ELF_NOTE_NEXT_OFFSET compute it.
+		 * 32-bit sizes added in 64 bits: nothing can wrap.
+		 */
 		name_off = pos + sizeof(nh);
-		desc_off = name_off + align_up(nh.n_namesz, align);
-		next = desc_off + align_up(nh.n_descsz, align);
+		rel_desc = align_up(sizeof(nh) + (uint64_t)nh.n_namesz, align);
+		desc_off = pos + rel_desc;
+		next = pos + align_up(rel_desc + nh.n_descsz, align);
 		if (desc_off > ph->p_filesz ||
 		    nh.n_descsz > ph->p_filesz - desc_off) {
 			err_set("ELF note segment %u: note at offset 0x%llx overruns the segment (namesz %u, descsz %u)",

@@ -52,6 +52,7 @@ struct guest_mem {
 
 int guest_mem_init(struct guest_mem *gm, uint64_t size);
 void guest_mem_free(struct guest_mem *gm);
+uint64_t guest_mem_resident(const struct guest_mem *gm);
 /* Host pointer for [gpa, gpa+len) if it lies entirely inside one RAM
  * region, NULL otherwise (overflow-checked). */
 void *guest_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len);

@@ -5,6 +5,7 @@
  * through.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -31,7 +32,6 @@ int guest_mem_init(struct guest_mem *gm, uint64_t size)
 			(unsigned long long)(size >> 20), strerror(errno));
 		return -1;
 	}
-	madvise(p, size, MADV_MERGEABLE);
 	gm->host = p;
 	gm->size = size;
 	gm->low_size = size < PCI_HOLE_START ? size : PCI_HOLE_START;
@@ -64,4 +64,29 @@ void *guest_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
 	if (off >= gm->high_size || len > gm->high_size - off)
 		return NULL;
 	return gm->host + gm->low_size + off;
+}
+
+/*
+ * Bytes of guest RAM backed by host pages now: what the guest has touched.
+ * Lets -v separate lightvm's own footprint from the guest's.
+ */
+uint64_t guest_mem_resident(const struct guest_mem *gm)
+{
+	static const uint64_t chunk = 1ULL << 30;
+	unsigned char *vec = malloc(chunk >> 12);
+	uint64_t off, pages = 0, n, i;
+
+	if (!vec || !gm->host) {
+		free(vec);
+		return 0;
+	}
+	for (off = 0; off < gm->size; off += chunk) {
+		n = gm->size - off < chunk ? gm->size - off : chunk;
+		if (mincore(gm->host + off, n, vec) < 0)
+			break;
+		for (i = 0; i < (n + 4095) >> 12; i++)
+			pages += vec[i] & 1;
+	}
+	free(vec);
+	return pages << 12;
 }

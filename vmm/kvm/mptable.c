@@ -159,7 +159,7 @@ int mptable_build(struct guest_mem *gm, unsigned int nr_cpus)
 		err_set("MP table for %u CPUs does not fit", nr_cpus);
 		return -1;
 	}
-	memset(base, 0, MPTABLE_MAX);
+	memset(base, 0, need);	/* only what we write: keep RAM untouched */
 	mpf = (struct mpf_intel *)base;
 	mpc = (struct mpc_table *)(base + sizeof(*mpf));
 

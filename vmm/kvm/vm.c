@@ -392,6 +392,10 @@ void vm_print_stats(struct vm *vm)
 	log_debug(1, "unhandled accesses: %llu port, %llu mmio",
 		  (unsigned long long)vm->pio.unhandled,
 		  (unsigned long long)vm->mmio.unhandled);
+	if (log_verbosity >= 1)
+		log_msg("guest RAM resident: %llu KiB of %llu MiB",
+			(unsigned long long)guest_mem_resident(&vm->mem) >> 10,
+			(unsigned long long)vm->mem.size >> 20);
 }
 
 void vm_destroy(struct vm *vm)

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# bench/run.sh - every benchmark, in one run (`make bench`).
+set -euo pipefail
+cd "$(dirname "$0")"
+./boot-hello.sh
