@@ -73,6 +73,8 @@ int main(int argc, char **argv)
 		return EXIT_VMM_ERROR;
 	}
 	install_fatal_handlers();
+	/* A closed stdout must not kill us: writes fail, the VM runs on. */
+	signal(SIGPIPE, SIG_IGN);
 
 	vm = malloc(sizeof(*vm));
 	if (!vm) {

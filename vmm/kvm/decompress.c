@@ -34,18 +34,30 @@
 /* First allocation when the size hint is unusable. */
 #define OUT_INITIAL		(1U << 20)
 
-/* Growable output buffer, never larger than max. */
+/*
+ * Growable output buffer.  It may grow to one byte more than the caller's
+ * limit: a decoder that fills exactly max_out bytes still has room to
+ * finish its stream (check the trailer CRC, see the end mark) instead of
+ * stopping on a full buffer, and producing that extra byte is how an
+ * oversized payload shows up.
+ */
 struct outbuf {
 	uint8_t *p;
 	size_t len;	/* bytes produced */
 	size_t cap;
-	size_t max;
+	size_t max;	/* max_out + 1 */
 };
 
 static uint32_t get_le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	       (uint32_t)p[3] << 24;
+}
+
+static void err_too_big(const char *method, const struct outbuf *o)
+{
+	err_set("%s payload decompresses to more than %zu bytes", method,
+		o->max - 1);
 }
 
 static int out_init(struct outbuf *o, const uint8_t *in, size_t len,
@@ -55,7 +67,11 @@ static int out_init(struct outbuf *o, const uint8_t *in, size_t len,
 
 	o->p = NULL;
 	o->len = 0;
-	o->max = max_out;
+	if (max_out == 0 || max_out >= SIZE_MAX / 2) {
+		err_set("invalid decompression limit %zu", max_out);
+		return -1;
+	}
+	o->max = max_out + 1;
 	/*
 	 * The trailing u32 written by size_append is only a hint: the file is
 	 * untrusted and a payload without it is legal too.  Trust it for the
@@ -64,16 +80,14 @@ static int out_init(struct outbuf *o, const uint8_t *in, size_t len,
 	 */
 	if (len >= 4)
 		cap = get_le32(in + len - 4);
-	if (cap == 0 || cap > max_out) {
+	if (cap != 0 && cap <= max_out) {
+		cap++;		/* room to see the end of the stream */
+	} else {
 		cap = len < SIZE_MAX / 4 ? len * 4 : SIZE_MAX;
 		if (cap < OUT_INITIAL)
 			cap = OUT_INITIAL;
-		if (cap > max_out)
-			cap = max_out;
-	}
-	if (cap == 0) {
-		err_set("no room to decompress the kernel payload");
-		return -1;
+		if (cap > o->max)
+			cap = o->max;
 	}
 	o->p = malloc(cap);
 	if (!o->p) {
@@ -92,8 +106,7 @@ static int out_grow(struct outbuf *o, const char *method)
 	uint8_t *p;
 
 	if (o->cap >= o->max) {
-		err_set("%s payload decompresses to more than %zu bytes",
-			method, o->max);
+		err_too_big(method, o);
 		return -1;
 	}
 	cap = o->cap > o->max / 2 ? o->max : o->cap * 2;
@@ -310,8 +323,19 @@ static int lz4_decompress(const uint8_t *in, size_t len, struct outbuf *o)
 		}
 		if (csize == 0)
 			break;
-		if (left == 4 && o->len && csize == o->len)
-			break;	/* size_append trailer */
+		/*
+		 * Four bytes left cannot be a block (it would have no data):
+		 * the size_append trailer, if it matches what was decoded.
+		 * Checking the value catches a stream cut right after a
+		 * block header.
+		 */
+		if (left == 4) {
+			if (o->len && csize == (uint32_t)o->len)
+				break;
+			err_set("lz4: payload is truncated (or its size trailer %u does not match the %zu bytes decoded)",
+				csize, o->len);
+			return -1;
+		}
 		pos += 4;
 		left -= 4;
 		if (csize > left) {
@@ -341,7 +365,7 @@ static int lz4_decompress(const uint8_t *in, size_t len, struct outbuf *o)
 		if (ret < 0) {
 			if (room < LZ4_LEGACY_BLOCK)
 				err_set("lz4: payload is corrupt or decompresses to more than %zu bytes",
-					o->max);
+					o->max - 1);
 			else
 				err_set("lz4: payload is corrupt");
 			return -1;
@@ -438,6 +462,10 @@ int payload_decompress(const uint8_t *in, size_t len, size_t max_out,
 	}
 	if (ret == 0 && o.len == 0) {
 		err_set("%s: kernel payload decompresses to nothing", name);
+		ret = -1;
+	}
+	if (ret == 0 && o.len >= o.max) {
+		err_too_big(name, &o);
 		ret = -1;
 	}
 	if (ret < 0) {

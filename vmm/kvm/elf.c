@@ -228,9 +228,9 @@ int elf_load(struct guest_mem *gm, const uint8_t *buf, size_t len,
 		if (ph.p_memsz == 0)
 			continue;	/* loads nothing, wherever it claims */
 		if (!guest_ptr(gm, ph.p_paddr, ph.p_memsz)) {
-			err_set("ELF segment %u at 0x%llx-0x%llx is outside guest RAM (%llu MiB)",
-				i, (unsigned long long)ph.p_paddr,
-				(unsigned long long)(ph.p_paddr + ph.p_memsz),
+			err_set("ELF segment %u (0x%llx bytes at 0x%llx) is outside guest RAM (%llu MiB)",
+				i, (unsigned long long)ph.p_memsz,
+				(unsigned long long)ph.p_paddr,
 				(unsigned long long)(gm->size >> 20));
 			return -1;
 		}

@@ -136,9 +136,29 @@ static int create_platform(struct vm *vm)
 	return 0;
 }
 
+/* The signals that stop the VM with 128 + N. */
+static void stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
+	sigset_t set;
 	unsigned int i;
+
+	/*
+	 * Block them in every thread from here on - before the console may
+	 * switch the tty to raw mode - and read them from a signalfd in the
+	 * main loop, so the VM always stops through the exit path.  SIGUSR1
+	 * only kicks vCPUs: blocked here, unblocked in vCPU threads.
+	 */
+	stop_signals(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
@@ -355,14 +375,7 @@ int vm_run(struct vm *vm)
 	unsigned int i;
 	int sig_fd;
 
-	/* Termination signals are read in the main loop, never delivered. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	sigdelset(&set, SIGUSR1);
+	stop_signals(&set);
 	sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sig_fd < 0) {
 		log_msg("signalfd: %s", strerror(errno));
