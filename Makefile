@@ -49,7 +49,7 @@ $(BUILD)/unit-tests: $(VMM_LIB_OBJS) $(UNIT_OBJS)
 $(BUILD)/unit-tests-san: $(SAN_OBJS)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
--include tests/guest/guest.mk
+include tests/guest/guest.mk
 
 unit: $(BUILD)/unit-tests lightvm guest
 	LIGHTVM=$(CURDIR)/lightvm GUEST_DIR=$(CURDIR)/$(GUEST_BUILD) $(BUILD)/unit-tests

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * runtime.h - the freestanding runtime shared by every lightvm test kernel:
+ * port I/O, the serial console and printf, the exit port, traps, the local
+ * APIC, PCI configuration space and the command line.
+ *
+ * A test kernel is one .c file that defines test_name and test_main(); the
+ * runtime boots (PVH or 64-bit entry), sets everything up and passes
+ * test_main()'s return value to exit_status().
+ */
+#ifndef GUEST_RUNTIME_H
+#define GUEST_RUNTIME_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "layout.h"
+
+#define __packed		__attribute__((packed))
+#define __aligned(x)		__attribute__((aligned(x)))
+#define __noreturn		__attribute__((noreturn))
+#define __printf(fmt, args)	__attribute__((format(printf, fmt, args)))
+
+/* ---- provided by each test kernel ---- */
+extern const char test_name[];
+int test_main(void);
+
+/* ---- exit statuses the runtime itself uses ---- */
+#define STATUS_BAD_BOOT		97	/* unusable boot information */
+#define STATUS_BAD_INTERRUPT	98	/* interrupt on an unclaimed vector */
+#define STATUS_BAD_EXCEPTION	99	/* exception nobody claimed */
+
+/* ---- CPU helpers ---- */
+static inline void outb(uint16_t port, uint8_t v)
+{
+	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void outw(uint16_t port, uint16_t v)
+{
+	asm volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void outl(uint16_t port, uint32_t v)
+{
+	asm volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+
+	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+
+	asm volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+
+	asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline uint64_t read_cr2(void)
+{
+	uint64_t v;
+
+	asm volatile("mov %%cr2, %0" : "=r"(v));
+	return v;
+}
+
+static inline uint64_t read_cr3(void)
+{
+	uint64_t v;
+
+	asm volatile("mov %%cr3, %0" : "=r"(v));
+	return v;
+}
+
+static inline void cpu_relax(void)
+{
+	asm volatile("pause" ::: "memory");
+}
+
+static inline void irq_disable(void)
+{
+	asm volatile("cli" ::: "memory");
+}
+
+static inline void irq_enable(void)
+{
+	asm volatile("sti" ::: "memory");
+}
+
+/*
+ * sti takes effect after the next instruction, so no interrupt can slip
+ * in between the caller's last check and the hlt and be missed.
+ */
+static inline void irq_enable_and_halt(void)
+{
+	asm volatile("sti; hlt" ::: "memory");
+}
+
+__noreturn void halt_forever(void);
+
+/*
+ * A pointer to a fixed physical address.  The empty asm hides the constant
+ * from the compiler, which would otherwise warn about (or optimise away)
+ * dereferences of small literal addresses such as the BIOS data area.
+ */
+static inline void *phys_to_virt(uint64_t pa)
+{
+	void *p = (void *)(uintptr_t)pa;
+
+	asm("" : "+r"(p));
+	return p;
+}
+
+/* ---- exit (console.c) ---- */
+__noreturn void exit_status(unsigned int status);
+
+/* ---- serial console and printf (console.c, format.c) ---- */
+void serial_init(void);
+void serial_putc(char c);
+int printf(const char *fmt, ...) __printf(1, 2);
+int vprintf(const char *fmt, va_list ap) __printf(1, 0);
+int snprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+	__printf(3, 0);
+/* Core formatter: emit() gets every output character. */
+int format(void (*emit)(char c, void *arg), void *arg, const char *fmt,
+	   va_list ap);
+
+/* ---- spinlocks (console.c) ---- */
+struct spinlock {
+	volatile int locked;
+};
+
+void spin_lock(struct spinlock *l);
+void spin_unlock(struct spinlock *l);
+
+/* ---- traps (trap.c, isr.S) ---- */
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error_code;
+	/* pushed by the CPU */
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+typedef void (*trap_handler_t)(struct trap_frame *f);
+
+#define VEC_DE		0
+#define VEC_DB		1
+#define VEC_NMI		2
+#define VEC_BP		3
+#define VEC_UD		6
+#define VEC_DF		8
+#define VEC_GP		13
+#define VEC_PF		14
+#define NR_EXCEPTIONS	32
+#define NR_VECTORS	256
+
+void trap_init(void);		/* build the IDT and load it */
+void idt_load(void);		/* load the built IDT on this CPU */
+void trap_register(unsigned int vector, trap_handler_t fn);
+const char *trap_name(unsigned int vector);
+
+/* ---- legacy 8259 PIC (trap.c) ---- */
+#define PIC_VECTOR_BASE	0x20	/* IRQ 0-15 -> vectors 0x20-0x2f */
+void pic_disable(void);
+
+/* ---- local APIC, xAPIC MMIO mode (lapic.c) ---- */
+#define APIC_ID			0x020
+#define APIC_VERSION		0x030
+#define APIC_TPR		0x080
+#define APIC_EOI		0x0b0
+#define APIC_SVR		0x0f0
+#define APIC_ESR		0x280
+#define APIC_ICR_LO		0x300
+#define APIC_ICR_HI		0x310
+#define APIC_LVT_TIMER		0x320
+#define APIC_TIMER_INIT		0x380
+#define APIC_TIMER_CUR		0x390
+#define APIC_TIMER_DIV		0x3e0
+
+#define APIC_SVR_ENABLE		(1u << 8)
+#define APIC_LVT_MASKED		(1u << 16)
+#define APIC_LVT_PERIODIC	(1u << 17)
+#define APIC_SPURIOUS_VECTOR	0xff
+
+uint32_t lapic_read(uint32_t reg);
+void lapic_write(uint32_t reg, uint32_t v);
+uint64_t lapic_base(void);
+unsigned int lapic_id(void);
+void lapic_enable(void);
+void lapic_eoi(void);
+/* Start the timer at divide-by-16 (62.5 MHz on KVM's 1 GHz APIC bus). */
+void lapic_timer_start(uint8_t vector, uint32_t count, bool periodic,
+		       bool masked);
+void lapic_timer_stop(void);
+/* Busy-wait about us microseconds on the (masked) one-shot timer. */
+void lapic_udelay(uint32_t us);
+#define LAPIC_TIMER_HZ		62500000u	/* after divide-by-16 */
+/* IPIs: INIT (assert), INIT de-assert, STARTUP at vector page. */
+int lapic_send_init(unsigned int apic_id);
+int lapic_send_init_deassert(unsigned int apic_id);
+int lapic_send_sipi(unsigned int apic_id, uint8_t page);
+
+/* ---- PCI configuration mechanism #1 (pci.c) ---- */
+uint8_t pci_read8(unsigned int bus, unsigned int dev, unsigned int fn,
+		  unsigned int off);
+uint16_t pci_read16(unsigned int bus, unsigned int dev, unsigned int fn,
+		    unsigned int off);
+uint32_t pci_read32(unsigned int bus, unsigned int dev, unsigned int fn,
+		    unsigned int off);
+void pci_write8(unsigned int bus, unsigned int dev, unsigned int fn,
+		unsigned int off, uint8_t v);
+void pci_write16(unsigned int bus, unsigned int dev, unsigned int fn,
+		 unsigned int off, uint16_t v);
+void pci_write32(unsigned int bus, unsigned int dev, unsigned int fn,
+		 unsigned int off, uint32_t v);
+
+/* ---- boot information and command line (start.c, cmdline.c) ---- */
+/* BOOT_ENTRY_PVH or BOOT_ENTRY_64 (layout.h), set by head.S. */
+extern uint32_t boot_entry;
+const char *cmdline(void);
+/* Last "key=value" on the command line; value in decimal or 0x hex. */
+bool cmdline_get_uint(const char *key, uint64_t *val);
+/* True if "key" or "key=..." is on the command line. */
+bool cmdline_has(const char *key);
+
+/* ---- secondary CPUs (start.c, head.S) ---- */
+/* Called on each AP in 64-bit mode, on its own stack, IDT loaded. */
+extern void (*ap_main_fn)(void);
+extern const uint8_t trampoline_start[], trampoline_end[];
+
+/* ---- the C side of head.S and isr.S ---- */
+void rt_start(uint32_t entry, uint64_t info);	/* boot CPU */
+void ap_start(void);				/* each secondary CPU */
+void trap_dispatch(struct trap_frame *f);	/* every vector */
+extern const char isr_stubs[];			/* 16 bytes per vector */
+
+/* ---- string.c: what the compiler may call on its own ---- */
+void *memset(void *s, int c, size_t n);
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strncmp(const char *a, const char *b, size_t n);
+
+#endif

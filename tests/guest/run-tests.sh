@@ -1,0 +1,156 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run-tests.sh - tier 2: boot each test kernel under lightvm and check the
+# exit code it ends with (lightvm's exit-code contract: 0-119 the guest's
+# status on port 0xf4, 120 panic, 121 triple fault/reset, 122 KVM internal
+# error, 124 --timeout).
+#
+#   tests/guest/run-tests.sh [case...]     all cases, or only those named
+#
+# Environment: LIGHTVM (default ./lightvm), GUEST_DIR (default build/guest),
+# both relative to the repository root unless absolute.  Each run's
+# console output is kept in $GUEST_DIR/logs/<case>.log.
+
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+
+# Resolve user-given paths against the caller's directory, defaults
+# against the repository root.
+abspath() {
+	case $1 in
+	/*) echo "$1" ;;
+	*) echo "$2/$1" ;;
+	esac
+}
+if [ -n "${LIGHTVM:-}" ]; then
+	LIGHTVM=$(abspath "$LIGHTVM" "$PWD")
+else
+	LIGHTVM=$ROOT/lightvm
+fi
+if [ -n "${GUEST_DIR:-}" ]; then
+	GUEST_DIR=$(abspath "$GUEST_DIR" "$PWD")
+else
+	GUEST_DIR=$ROOT/build/guest
+fi
+LOG_DIR=$GUEST_DIR/logs
+
+TIMEOUT=20		# --timeout for every case but spin
+SPIN_TIMEOUT=2		# spin's --timeout...
+SPIN_WALL_MS=4000	# ...and how long lightvm may take to honour it
+# A hung lightvm is killed this long after its own --timeout.
+GUARD_EXTRA=30
+
+passed=0
+failed=0
+
+now_ms() {
+	date +%s%3N
+}
+
+# Whether case $1 was asked for on the command line (all when none were).
+selected() {
+	local c
+
+	[ ${#SELECTED[@]} -eq 0 ] && return 0
+	for c in "${SELECTED[@]}"; do
+		[ "$c" = "$1" ] && return 0
+	done
+	return 1
+}
+
+pass() {
+	echo "PASS $1"
+	passed=$((passed + 1))
+}
+
+fail() {
+	local name=$1 why=$2
+
+	echo "FAIL $name ($why)"
+	failed=$((failed + 1))
+	if [ -f "$LOG_DIR/$name.log" ]; then
+		echo "---- last 20 lines of $LOG_DIR/$name.log"
+		tail -n 20 "$LOG_DIR/$name.log"
+		echo "----"
+	fi
+}
+
+# run_case NAME EXPECTED TIMEOUT KERNEL [lightvm run options...]
+# Sets ELAPSED_MS.  Returns 0 if lightvm exited with EXPECTED.
+run_case() {
+	local name=$1 expected=$2 timeout=$3 kernel=$4
+	local elf=$GUEST_DIR/$kernel.elf log=$LOG_DIR/$name.log
+	local guard=$((timeout + GUARD_EXTRA)) start rc
+	shift 4
+
+	local cmd=("$LIGHTVM" run -k "$elf" "$@" --timeout "$timeout")
+	echo "# ${cmd[*]}" >"$log"
+	if [ ! -f "$elf" ]; then
+		echo "missing kernel $elf (make guest)" >>"$log"
+		fail "$name" "missing $kernel.elf"
+		return 1
+	fi
+	start=$(now_ms)
+	timeout -k 5 "$guard" "${cmd[@]}" </dev/null >>"$log" 2>&1
+	rc=$?
+	ELAPSED_MS=$(($(now_ms) - start))
+	echo "# exit $rc after $ELAPSED_MS ms" >>"$log"
+	if [ "$ELAPSED_MS" -ge $((guard * 1000)) ]; then
+		fail "$name" "hung: killed after $guard s, expected exit $expected"
+		return 1
+	fi
+	if [ "$rc" -ne "$expected" ]; then
+		fail "$name" "exit $rc, expected $expected"
+		return 1
+	fi
+	return 0
+}
+
+# check NAME EXPECTED KERNEL [options...]: the common case.
+check() {
+	local name=$1 expected=$2 kernel=$3
+	shift 3
+
+	selected "$name" || return 0
+	run_case "$name" "$expected" "$TIMEOUT" "$kernel" "$@" && pass "$name"
+}
+
+# spin must be stopped by --timeout, and promptly.
+check_spin() {
+	local name=spin-timeout secs
+
+	selected "$name" || return 0
+	run_case "$name" 124 "$SPIN_TIMEOUT" spin || return 0
+	secs=$(printf '%d.%03d' $((ELAPSED_MS / 1000)) $((ELAPSED_MS % 1000)))
+	if [ "$ELAPSED_MS" -gt "$SPIN_WALL_MS" ]; then
+		fail "$name" \
+			"took $secs s for --timeout $SPIN_TIMEOUT, limit $((SPIN_WALL_MS / 1000)) s"
+		return 0
+	fi
+	pass "$name"
+}
+
+SELECTED=("$@")
+
+if [ ! -x "$LIGHTVM" ]; then
+	echo "lightvm not found at $LIGHTVM (build it, or set LIGHTVM)" >&2
+	exit 2
+fi
+mkdir -p "$LOG_DIR" || exit 2
+
+check hello		0	hello
+check hello-exit7	7	hello		-p exit=7
+check exceptions	0	exceptions
+check timer		0	timer
+check smp-1		0	smp		-c 1 -p cpus=1
+check smp-2		0	smp		-c 2 -p cpus=2
+check smp-4		0	smp		-c 4 -p cpus=4
+check_spin
+check triplefault	121	triplefault
+check badinsn		122	badinsn
+check panic		120	panic
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
