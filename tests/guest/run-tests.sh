@@ -132,6 +132,44 @@ check_spin() {
 	pass "$name"
 }
 
+# --console-log: the console lands in the file, nothing on stdout.
+check_console_log() {
+	local name=console-log clog=$LOG_DIR/console-log.console
+
+	selected "$name" || return 0
+	rm -f "$clog"
+	run_case "$name" 0 "$TIMEOUT" hello --console-log "$clog" || return 0
+	if ! grep -q "hello from lightvm test kernel" "$clog" 2>/dev/null; then
+		fail "$name" "console text missing from $clog"
+	elif grep -q "hello from lightvm test kernel" "$LOG_DIR/$name.log"; then
+		fail "$name" "console text also went to stdout"
+	else
+		pass "$name"
+	fi
+}
+
+# valgrind NAME KERNEL [options...]: memcheck finds no error and no leak.
+check_valgrind() {
+	local name=$1 kernel=$2 log
+	shift 2
+
+	selected "$name" || return 0
+	log=$LOG_DIR/$name.log
+	if ! command -v valgrind >/dev/null; then
+		fail "$name" "valgrind not installed"
+		return 0
+	fi
+	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all \
+		"$LIGHTVM" run -k "$GUEST_DIR/$kernel.elf" "$@" --timeout 60 \
+		</dev/null >"$log" 2>&1
+	local rc=$?
+	if [ $rc -ne 0 ]; then
+		fail "$name" "valgrind/lightvm exit $rc"
+	else
+		pass "$name"
+	fi
+}
+
 SELECTED=("$@")
 
 if [ ! -x "$LIGHTVM" ]; then
@@ -151,6 +189,18 @@ check_spin
 check triplefault	121	triplefault
 check badinsn		122	badinsn
 check panic		120	panic
+
+# The same kernels through the 64-bit entry instead of PVH.
+check hello-entry64	0	hello		--elf-entry 64
+check exceptions-entry64 0	exceptions	--elf-entry 64
+check smp-2-entry64	0	smp		--elf-entry 64 -c 2 -p cpus=2
+# A wrong CPU count must fail (status 3): the smp test can fail.
+check smp-wrong-count	3	smp		-c 2 -p cpus=3
+# Statuses that would collide with lightvm's own codes read as 119.
+check hello-exit200	119	hello		-p exit=200
+check_console_log
+check_valgrind valgrind-hello	hello
+check_valgrind valgrind-smp-4	smp		-c 4 -p cpus=4
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
