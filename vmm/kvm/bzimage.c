@@ -26,11 +26,16 @@
 /* 2.12 added xloadflags and with it XLF_KERNEL_64, which we rely on. */
 #define HDR_MIN_VERSION		0x020c
 #define SECTOR_SIZE		512
-/* boot.rst: "In 64-bit boot protocol, the kernel is started by jumping to
+/*
+ * boot.rst: "In 64-bit boot protocol, the kernel is started by jumping to
  * the 64-bit kernel entry point, which is the start address of loaded
- * 64-bit kernel plus 0x200." */
+ * 64-bit kernel plus 0x200."
+ */
 #define ENTRY64_OFFSET		0x200
-/* code32_start: "the default load address for a bzImage is 0x100000". */
+/*
+ * boot.rst: the protected-mode kernel "should be loaded at address ...
+ * 0x100000 for bzImage kernels."
+ */
 #define DEFAULT_LOAD_ADDR	0x100000ULL
 /* A decompressed vmlinux is tens of MiB; refuse anything absurd. */
 #define MAX_DECOMPRESSED	(512ULL << 20)

@@ -346,29 +346,32 @@ static int lz4_decompress(const uint8_t *in, size_t len, struct outbuf *o)
 			err_set("lz4: block of %u bytes is too large", csize);
 			return -1;
 		}
-		while (o->cap - o->len < LZ4_LEGACY_BLOCK &&
-		       o->cap < o->max) {
-			if (out_grow(o, "lz4") < 0)
-				return -1;
-		}
-		room = o->cap - o->len;
-		if (room > LZ4_LEGACY_BLOCK)
-			room = LZ4_LEGACY_BLOCK;
 		/*
 		 * LZ4_decompress_safe never writes past `room` and fails if
-		 * the block needs more: the block is corrupt or, when room
-		 * is short of 8 MiB, the output would exceed max_out.
+		 * the block needs more.  Rather than always reserving a full
+		 * 8 MiB (the buffer is usually sized exactly from the size
+		 * hint), retry with more room; doubling bounds the retries.
 		 */
-		ret = LZ4_decompress_safe((const char *)in + pos,
-					  (char *)o->p + o->len, (int)csize,
-					  (int)room);
-		if (ret < 0) {
-			if (room < LZ4_LEGACY_BLOCK)
+		for (;;) {
+			room = o->cap - o->len;
+			if (room > LZ4_LEGACY_BLOCK)
+				room = LZ4_LEGACY_BLOCK;
+			ret = LZ4_decompress_safe((const char *)in + pos,
+						  (char *)o->p + o->len,
+						  (int)csize, (int)room);
+			if (ret >= 0)
+				break;
+			if (room == LZ4_LEGACY_BLOCK) {
+				err_set("lz4: payload is corrupt");
+				return -1;
+			}
+			if (o->cap >= o->max) {
 				err_set("lz4: payload is corrupt or decompresses to more than %zu bytes",
 					o->max - 1);
-			else
-				err_set("lz4: payload is corrupt");
-			return -1;
+				return -1;
+			}
+			if (out_grow(o, "lz4") < 0)
+				return -1;
 		}
 		o->len += (size_t)ret;
 		pos += csize;

@@ -23,7 +23,10 @@
  */
 #define XEN_ELFNOTE_PHYS32_ENTRY	18
 
-/* Without a setup header the kernel's own defaults apply. */
+/*
+ * No setup header to ask: use what arch/x86/boot/header.S publishes
+ * ("initrd_addr_max: .long 0x7fffffff").
+ */
 #define ELF_INITRD_MAX		0x7fffffffULL
 /* arch/x86/include/asm/setup.h: COMMAND_LINE_SIZE 2048, with the NUL. */
 #define ELF_CMDLINE_LINUX64	2047

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * unit.h - the unit test suites.  Each test file provides one constructor;
+ * main.c lists them all.
+ */
+#ifndef LIGHTVM_UNIT_H
+#define LIGHTVM_UNIT_H
+
+#include <check.h>
+
+Suite *loader_suite(void);	/* test_loaders.c: ELF, bzImage, payloads */
+Suite *options_suite(void);	/* test_options.c: command line, exit 125 */
+Suite *boot_suite(void);	/* test_boot.c: e820, zero page, MP table */
+Suite *io_bus_suite(void);	/* test_io_bus.c: port/MMIO dispatch */
+
+#endif
