@@ -33,12 +33,19 @@ time_run() {
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
+# The hello kernel prints its command line: give QEMU exactly lightvm's,
+# so both guests do the same work.
+cmdline=$({ "$LIGHTVM" run -k "$KERNEL" -v 2>&1 >/dev/null || true; } |
+	  sed -n 's/^lightvm: command line: //p')
+
 qemu_cmd=("$QEMU" -enable-kvm -cpu max,-arch-capabilities -M microvm
 	  -m 256M -nodefaults -no-user-config -nographic -serial stdio
-	  -kernel "$KERNEL" -device isa-debug-exit,iobase=0xf4,iosize=4)
+	  -kernel "$KERNEL" -append "$cmdline"
+	  -device isa-debug-exit,iobase=0xf4,iosize=4)
 qemu_pc_cmd=("$QEMU" -enable-kvm -cpu max,-arch-capabilities -M pc
 	  -m 256M -nodefaults -no-user-config -nographic -serial stdio
-	  -kernel "$KERNEL" -device isa-debug-exit,iobase=0xf4,iosize=4)
+	  -kernel "$KERNEL" -append "$cmdline"
+	  -device isa-debug-exit,iobase=0xf4,iosize=4)
 
 for ((i = 0; i < RUNS; i++)); do
 	time_run "$tmp/lightvm" "$LIGHTVM" run -k "$KERNEL" -m 256M
@@ -55,7 +62,8 @@ guest_kib=$({ "$LIGHTVM" run -k "$KERNEL" -m 256M -v 2>&1 >/dev/null || true; } 
 lt=$(cut -d' ' -f1 "$tmp/lightvm" | median)
 lr=$(cut -d' ' -f2 "$tmp/lightvm" | median)
 lrc=$(cut -d' ' -f3 "$tmp/lightvm" | sort -u | tr '\n' ' ')
-printf 'boot of %s, %d runs each, medians\n' "$(basename "$KERNEL")" "$RUNS"
+printf 'boot of %s, %d runs each, medians; same command line for both\n' \
+	"$(basename "$KERNEL")" "$RUNS"
 printf '  %-28s %8.1f ms  peak RSS %6d KiB  exit %s\n' lightvm \
 	"$(echo "$lt * 1000" | bc -l)" "$lr" "$lrc"
 printf '  %-28s guest RAM resident %d KiB -> VMM overhead %d KiB (%.2f MiB)\n' \

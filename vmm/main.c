@@ -55,6 +55,7 @@ static void install_fatal_handlers(void)
 
 int main(int argc, char **argv)
 {
+	uint64_t t_start = monotonic_ms(), t_setup, t_run;
 	struct vm_config cfg;
 	struct vm *vm;
 	int ret;
@@ -89,13 +90,19 @@ int main(int argc, char **argv)
 		free(vm);
 		return EXIT_VMM_ERROR;
 	}
+	t_setup = monotonic_ms();
 	ret = vm_run(vm);
+	t_run = monotonic_ms();
 	console_restore(vm->con);
 	if (ret > EXIT_GUEST_MAX)
 		log_msg("%s (exit %d)", vm->exit_reason, ret);
 	else
 		log_debug(1, "%s (exit %d)", vm->exit_reason, ret);
 	vm_print_stats(vm);
+	log_debug(2, "timing: start-up and boot setup %llu ms, run %llu ms",
+		  (unsigned long long)(t_setup - t_start),
+		  (unsigned long long)(t_run - t_setup));
+	vm_teardown_in_background(vm);
 	vm_destroy(vm);
 	free(vm);
 	return ret;

@@ -32,6 +32,11 @@ int guest_mem_init(struct guest_mem *gm, uint64_t size)
 			(unsigned long long)(size >> 20), strerror(errno));
 		return -1;
 	}
+	/*
+	 * Guest RAM never goes to a child: the teardown reaper (vm.c) must
+	 * not copy page tables of a big guest, and nothing else forks.
+	 */
+	madvise(p, size, MADV_DONTFORK);
 	gm->host = p;
 	gm->size = size;
 	gm->low_size = size < PCI_HOLE_START ? size : PCI_HOLE_START;
