@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run-tests.sh - tier 3: boot the guest-config Linux kernel under lightvm and
+# assert on lightvm's exit code and on the console.  Every case ends on its
+# own: the init either reports through the exit port (VMX/SVM hosts) or, on
+# PVM hosts where guest user space cannot make system calls, spins without
+# syscalls and then faults, so the kernel panics and lightvm exits 120.
+#
+#   tests/boot/run-tests.sh [case...]     all cases, or only those named
+#
+# Environment:
+#   LIGHTVM             lightvm binary (default ./lightvm)
+#   LIGHTVM_TIER        pvm | vmx: override the host detection
+#   LIGHTVM_SLOW_TESTS  1: also boot the stock Debian kernel (minutes)
+#
+# The kernel is built (first run) and cached by guest-config/build-kernel.sh.
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+LIGHTVM=${LIGHTVM:-$ROOT/lightvm}
+OUT=$ROOT/build/boot
+LOG_DIR=$OUT/logs
+mkdir -p "$LOG_DIR" || exit 2
+
+passed=0
+failed=0
+SELECTED=("$@")
+
+selected() {
+	local c
+
+	[ ${#SELECTED[@]} -eq 0 ] && return 0
+	for c in "${SELECTED[@]}"; do
+		[ "$c" = "$1" ] && return 0
+	done
+	return 1
+}
+
+pass() {
+	echo "PASS $1 ($2)"
+	passed=$((passed + 1))
+}
+
+fail() {
+	echo "FAIL $1 ($2)"
+	failed=$((failed + 1))
+	if [ -f "$LOG_DIR/$1.log" ]; then
+		echo "---- last 25 lines of $LOG_DIR/$1.log"
+		tail -n 25 "$LOG_DIR/$1.log"
+		echo "----"
+	fi
+}
+
+# The tier comes from lightvm itself, which reports the host it detected.
+detect_tier() {
+	if [ -n "${LIGHTVM_TIER:-}" ]; then
+		echo "$LIGHTVM_TIER"
+		return
+	fi
+	if "$LIGHTVM" run -k "$ROOT/build/guest/hello.elf" -v 2>&1 >/dev/null |
+	   grep -q "host: PVM"; then
+		echo pvm
+	else
+		echo vmx
+	fi
+}
+
+# boot NAME EXPECTED_EXIT TIMEOUT PATTERN... -- lightvm run options...
+# Runs lightvm, keeps the console in $LOG_DIR/NAME.log, checks the exit
+# code and that every PATTERN (grep -E) appears on the console.
+boot() {
+	local name=$1 expected=$2 timeout=$3 log=$LOG_DIR/$1.log
+	local patterns=() start rc secs p
+	shift 3
+
+	selected "$name" || return 0
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+		patterns+=("$1")
+		shift
+	done
+	shift
+	start=$(date +%s%3N)
+	timeout -k 10 $((timeout + 60)) "$LIGHTVM" run "$@" --timeout "$timeout" \
+		--console-log "$log" </dev/null >"$log.stderr" 2>&1
+	rc=$?
+	secs=$(( ($(date +%s%3N) - start) / 1000 ))
+	cat "$log.stderr" >>"$log"
+	if [ "$rc" -ne "$expected" ]; then
+		fail "$name" "exit $rc after ${secs}s, expected $expected"
+		return
+	fi
+	for p in "${patterns[@]}"; do
+		if ! grep -qE "$p" "$log"; then
+			fail "$name" "console lacks /$p/ (exit $rc, ${secs}s)"
+			return
+		fi
+	done
+	pass "$name" "exit $rc, ${secs}s"
+}
+
+if [ ! -x "$LIGHTVM" ]; then
+	echo "lightvm not found at $LIGHTVM (run make)" >&2
+	exit 2
+fi
+
+echo "== building the guest kernel (cached after the first run)"
+KDIR=$("$ROOT/guest-config/build-kernel.sh" | tail -n 1) || {
+	echo "guest kernel build failed"
+	echo "0 passed, 1 failed"
+	exit 1
+}
+BZ=$KDIR/bzImage
+VMLINUX=$KDIR/vmlinux
+"$ROOT/guest-config/build-initramfs.sh" spin "$OUT/spin.cpio" >/dev/null || exit 1
+
+TIER=$(detect_tier)
+# Kernel-level speed: no W^X page-table rework (minutes under emulation).
+FAST="rodata=off"
+REACHED="Run /init as init process"
+
+if [ "$TIER" = pvm ]; then
+	echo "== tier: PVM host - kernel-level checks (guest user space cannot make system calls here)"
+	# The init spins without syscalls, then faults: the kernel kills it.
+	INIT_RAN="Attempted to kill init! exitcode=0x00000004"
+	INITRD=$OUT/spin.cpio
+	INIT_PARAMS="lightvm_init_exit=1 $FAST"
+	INIT_EXIT=120
+else
+	echo "== tier: VMX/SVM host - kernel-level and user-space checks"
+	"$ROOT/guest-config/build-initramfs.sh" cinit "$OUT/cinit.cpio" >/dev/null || exit 1
+	INIT_RAN="cinit: RESULT test=mounts PASS"
+	INITRD=$OUT/cinit.cpio
+	INIT_PARAMS="lightvm.test=mounts $FAST"
+	INIT_EXIT=0
+fi
+
+# Host-side decompression (the default) reaches init, and init runs.
+boot linux-bzimage "$INIT_EXIT" 300 "$REACHED" "$INIT_RAN" -- \
+	-k "$BZ" -i "$INITRD" -p "$INIT_PARAMS"
+
+# The uncompressed vmlinux through its PVH entry.
+boot linux-vmlinux-pvh "$INIT_EXIT" 300 "$REACHED" "$INIT_RAN" -- \
+	-k "$VMLINUX" -i "$INITRD" -p "$INIT_PARAMS"
+
+# Two vCPUs: Linux finds both in the MP table and starts the AP.
+boot linux-smp2 "$INIT_EXIT" 400 "smp: Brought up 1 node, 2 CPUs" "$REACHED" -- \
+	-k "$BZ" -i "$INITRD" -c 2 -p "$INIT_PARAMS"
+
+# When init dies the kernel panics; panic=-1 reboots; lightvm says 120.
+# On PVM hosts every case above already ends that way and asserts it.
+if [ "$TIER" = pvm ]; then
+	echo "(linux-init-exits: covered on this tier by linux-bzimage's exit 120 and console)"
+else
+	boot linux-init-exits 120 300 "Kernel panic - not syncing: Attempted to kill init" -- \
+		-k "$BZ" -i "$OUT/spin.cpio" -p "lightvm_init_exit=1 $FAST"
+fi
+
+# The kernel's own decompressor (slow when emulated: minutes).
+boot linux-guest-decompress "$INIT_EXIT" 900 "$REACHED" "$INIT_RAN" -- \
+	-k "$BZ" -i "$INITRD" --guest-decompress -p "$INIT_PARAMS"
+
+if [ "${LIGHTVM_SLOW_TESTS:-0}" = 1 ]; then
+	DK=$("$ROOT/guest-config/fetch-debian-kernel.sh" | tail -n 1)
+	if [ "$TIER" = pvm ]; then
+		boot debian-stock "$INIT_EXIT" 2400 "$REACHED" -- \
+			-k "$DK/vmlinuz" -i "$DK/initramfs-spin.cpio" -m 1G \
+			-p "lightvm_init_exit=1"
+	else
+		boot debian-stock 0 600 "virtio_blk|virtio_net|$REACHED" -- \
+			-k "$DK/vmlinuz" -i "$DK/initramfs-busybox.cpio" -m 1G
+	fi
+else
+	echo "SKIP debian-stock (slow tier: set LIGHTVM_SLOW_TESTS=1 to boot the stock Debian kernel)"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
