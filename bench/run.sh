@@ -3,3 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ./boot-hello.sh
+./linux-boot.sh

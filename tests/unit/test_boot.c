@@ -328,7 +328,7 @@ START_TEST(mp_table)
 	uint16_t len, count;
 
 	mem_setup_size(64ULL << 20);
-	ck_assert_int_eq(mptable_build(&gm, cpus), 0);
+	ck_assert_int_eq(mptable_build(&gm, cpus, NULL, 0), 0);
 	mpf = guest_ptr(&gm, EBDA_START, 16);
 	ck_assert_int_eq(memcmp(mpf, "_MP_", 4), 0);
 	ck_assert_uint_eq(sum(mpf, 16), 0);
@@ -351,6 +351,37 @@ START_TEST(mp_table)
 	}
 	ck_assert_uint_eq(n_cpu, cpus);
 	ck_assert_ptr_eq(e, mpc + len);
+	mem_teardown();
+}
+END_TEST
+
+START_TEST(mp_table_pci_irqs)
+{
+	struct mp_pci_irq irqs[2] = { { 1, 1, 16 }, { 3, 1, 18 } };
+	uint8_t *mpf, *mpc, *e;
+	uint16_t len, count, i;
+	int found = 0;
+
+	mem_setup_size(64ULL << 20);
+	ck_assert_int_eq(mptable_build(&gm, 2, irqs, 2), 0);
+	mpf = guest_ptr(&gm, EBDA_START, 16);
+	mpc = guest_ptr(&gm, *(uint32_t *)(mpf + 4), 44);
+	len = *(uint16_t *)(mpc + 4);
+	count = *(uint16_t *)(mpc + 34);
+	ck_assert_uint_eq(sum(mpc, len), 0);
+	for (e = mpc + 44, i = 0; i < count; i++) {
+		/* I/O interrupt entry from bus 0 (PCI) */
+		if (e[0] == 3 && e[4] == 0) {
+			ck_assert_uint_eq(*(uint16_t *)(e + 2), 0x0f);
+			if (e[5] == (1 << 2) && e[7] == 16)
+				found |= 1;
+			if (e[5] == (3 << 2) && e[7] == 18)
+				found |= 2;
+		}
+		e += e[0] == 0 ? 20 : 8;
+	}
+	ck_assert_int_eq(found, 3);
+	ck_assert_int_eq(mptable_build(&gm, 2, irqs, MP_MAX_PCI_IRQS + 1), -1);
 	mem_teardown();
 }
 END_TEST
@@ -391,6 +422,7 @@ Suite *boot_suite(void)
 	tcase_add_test(tc, initrd_larger_than_ram);
 	tcase_add_test(tc, pvh_start_info);
 	tcase_add_loop_test(tc, mp_table, 0, LIGHTVM_MAX_CPUS);
+	tcase_add_test(tc, mp_table_pci_irqs);
 	tcase_add_test(tc, identity_page_tables);
 	suite_add_tcase(s, tc);
 	return s;

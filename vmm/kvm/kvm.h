@@ -124,8 +124,12 @@ int pvh_info_build(struct guest_mem *gm, const char *cmdline,
 void boot_pagetables_build(struct guest_mem *gm);
 void boot_gdt_build(struct guest_mem *gm);
 
+struct vm;
+struct mp_pci_irq;
+
 /* ---- MP table (mptable.c) ---- */
-int mptable_build(struct guest_mem *gm, unsigned int nr_cpus);
+int mptable_build(struct guest_mem *gm, unsigned int nr_cpus,
+		  const struct mp_pci_irq *pci_irqs, unsigned int nr_pci_irqs);
 
 /* ---- port I/O and MMIO dispatch (io_bus.c) ---- */
 typedef void (*io_handler_t)(void *opaque, uint64_t offset, uint8_t *data,
@@ -161,6 +165,50 @@ int io_bus_unregister(struct io_bus *bus, uint64_t start);
  * address is logged once.  Returns true when a device claimed it. */
 bool io_bus_access(struct io_bus *bus, uint64_t addr, uint8_t *data,
 		   unsigned int len, bool is_write);
+
+/* ---- interrupt routing, irqfd, ioeventfd (irq.c) ---- */
+/*
+ * KVM's GSI routing table is replaced as a whole (KVM_SET_GSI_ROUTING), so
+ * it is kept here: the default irqchip routes for GSIs 0..23 (ISA IRQ n to
+ * PIC and IOAPIC pin n, PCI INTx on pins 16..23) plus MSI routes allocated
+ * from GSI 24 up, one per MSI-X vector.
+ */
+#define IRQ_MAX_GSI		1024
+#define IRQ_FIRST_MSI_GSI	24
+#define IRQ_FIRST_PCI_GSI	16	/* IOAPIC pins 16..23 for PCI INTx */
+
+struct irq_routing {
+	pthread_mutex_t lock;
+	unsigned int next_msi_gsi;
+	bool msi_used[IRQ_MAX_GSI];
+	struct kvm_irq_routing_entry msi[IRQ_MAX_GSI];	/* by GSI */
+};
+
+int irq_routing_init(struct vm *vm);
+/* Allocate a GSI for an MSI route (initially address 0: never fires). */
+int irq_msi_gsi_alloc(struct vm *vm, uint32_t *gsi);
+void irq_msi_gsi_free(struct vm *vm, uint32_t gsi);
+/* Point an MSI GSI at (addr, data) and push the table to KVM. */
+int irq_msi_route_set(struct vm *vm, uint32_t gsi, uint64_t addr,
+		      uint32_t data);
+/* Bind an eventfd to a GSI (resample_fd -1 for edge/MSI). */
+int irqfd_assign(struct vm *vm, int fd, uint32_t gsi, int resample_fd);
+int irqfd_deassign(struct vm *vm, int fd, uint32_t gsi);
+/* A guest write of `len` bytes at `addr` (port or MMIO) equal to
+ * `datamatch` signals fd in the kernel, without exiting to us. */
+int ioeventfd_assign(struct vm *vm, int fd, uint64_t addr, unsigned int len,
+		     bool pio, uint64_t datamatch);
+int ioeventfd_deassign(struct vm *vm, int fd, uint64_t addr,
+		       unsigned int len, bool pio, uint64_t datamatch);
+/* INTx and ISA lines go through vm_irq_line(). */
+
+/* PCI INTx lines the MP table must describe (filled by vmm/pci). */
+struct mp_pci_irq {
+	uint8_t slot;
+	uint8_t pin;		/* 1 = INTA */
+	uint8_t gsi;		/* IOAPIC pin */
+};
+#define MP_MAX_PCI_IRQS		32
 
 /* ---- the VM (vm.c, vcpu.c, cpuid.c, pvm.c) ---- */
 struct vm;
@@ -201,6 +249,12 @@ struct vm {
 	int exit_code;
 	char exit_reason[160];
 	int stop_fd;		/* eventfd: written when the VM must stop */
+	struct irq_routing irq;
+	unsigned int nr_pci_irqs;
+	struct mp_pci_irq pci_irqs[MP_MAX_PCI_IRQS];
+	void *pci;		/* vmm/pci's bus state */
+	void *devices;		/* vmm/virtio's device list */
+
 	bool panicked;		/* guest reported a panic, reboot follows */
 	uint64_t panic_deadline;/* ms, CLOCK_MONOTONIC: stop with 120 then */
 };

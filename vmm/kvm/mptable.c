@@ -27,6 +27,8 @@
 #define MP_NMI			1
 #define MP_EXTINT		3
 #define MP_IRQPOL_DEFAULT	0	/* conforms to the bus */
+/* MP spec 4.3.4: PO bits 1:0 = 11 active low, EL bits 3:2 = 11 level. */
+#define MP_IRQ_PCI		0x0f
 
 #define BUS_ID_PCI		0
 #define BUS_ID_ISA		1
@@ -127,25 +129,26 @@ static void *mp_entry(struct mp_writer *w, size_t size)
 
 /* I/O and local interrupt entries share one layout (MP spec 4.3.4/4.3.5). */
 static void add_irq(struct mp_writer *w, uint8_t type, uint8_t irqtype,
-		    uint8_t bus, uint8_t busirq, uint8_t dstapic,
-		    uint8_t dstirq)
+		    uint16_t flags, uint8_t bus, uint8_t busirq,
+		    uint8_t dstapic, uint8_t dstirq)
 {
 	struct mpc_intsrc *e = mp_entry(w, sizeof(*e));
 
 	e->type = type;
 	e->irqtype = irqtype;
-	e->irqflag = MP_IRQPOL_DEFAULT;
+	e->irqflag = flags;
 	e->srcbus = bus;
 	e->srcbusirq = busirq;
 	e->dstapic = dstapic;
 	e->dstirq = dstirq;
 }
 
-int mptable_build(struct guest_mem *gm, unsigned int nr_cpus)
+int mptable_build(struct guest_mem *gm, unsigned int nr_cpus,
+		  const struct mp_pci_irq *pci_irqs, unsigned int nr_pci_irqs)
 {
 	size_t need = sizeof(struct mpf_intel) + sizeof(struct mpc_table) +
 		      nr_cpus * sizeof(struct mpc_cpu) + 2 * 8 + 8 +
-		      (16 + 2) * 8;
+		      (16 + 2 + nr_pci_irqs) * 8;
 	uint8_t *base = guest_ptr(gm, EBDA_START, MPTABLE_MAX);
 	struct mpf_intel *mpf;
 	struct mpc_table *mpc;
@@ -155,7 +158,8 @@ int mptable_build(struct guest_mem *gm, unsigned int nr_cpus)
 	uint8_t ioapic_id = nr_cpus;	/* APIC IDs 0..nr_cpus-1 are CPUs */
 	unsigned int i;
 
-	if (!base || need > MPTABLE_MAX || nr_cpus > LIGHTVM_MAX_CPUS) {
+	if (!base || need > MPTABLE_MAX || nr_cpus > LIGHTVM_MAX_CPUS ||
+	    nr_pci_irqs > MP_MAX_PCI_IRQS) {
 		err_set("MP table for %u CPUs does not fit", nr_cpus);
 		return -1;
 	}
@@ -203,12 +207,26 @@ int mptable_build(struct guest_mem *gm, unsigned int nr_cpus)
 	for (i = 0; i < 16; i++) {
 		if (i == 2)
 			continue;
-		add_irq(&w, MP_INTSRC, MP_INT, BUS_ID_ISA, i, ioapic_id, i);
+		add_irq(&w, MP_INTSRC, MP_INT, MP_IRQPOL_DEFAULT, BUS_ID_ISA,
+			i, ioapic_id, i);
 	}
 
+	/*
+	 * PCI INTx (MP spec D.3): the source bus IRQ is the device number in
+	 * bits 6:2 and the pin (0 = INTA#) in bits 1:0; PCI interrupts are
+	 * active low and level triggered.
+	 */
+	for (i = 0; i < nr_pci_irqs; i++)
+		add_irq(&w, MP_INTSRC, MP_INT, MP_IRQ_PCI, BUS_ID_PCI,
+			(uint8_t)((pci_irqs[i].slot << 2) |
+				  (pci_irqs[i].pin - 1)),
+			ioapic_id, pci_irqs[i].gsi);
+
 	/* Local interrupts: 8259 ExtINT on LINT0, NMI on LINT1, all CPUs. */
-	add_irq(&w, MP_LINTSRC, MP_EXTINT, BUS_ID_ISA, 0, 0xff, 0);
-	add_irq(&w, MP_LINTSRC, MP_NMI, BUS_ID_ISA, 0, 0xff, 1);
+	add_irq(&w, MP_LINTSRC, MP_EXTINT, MP_IRQPOL_DEFAULT, BUS_ID_ISA, 0,
+		0xff, 0);
+	add_irq(&w, MP_LINTSRC, MP_NMI, MP_IRQPOL_DEFAULT, BUS_ID_ISA, 0,
+		0xff, 1);
 
 	memcpy(mpc->signature, "PCMP", 4);
 	mpc->length = (uint16_t)w.off;

@@ -224,7 +224,8 @@ int vm_setup_boot(struct vm *vm)
 	}
 	boot_pagetables_build(&vm->mem);
 	boot_gdt_build(&vm->mem);
-	if (mptable_build(&vm->mem, vm->nr_cpus) < 0)
+	if (mptable_build(&vm->mem, vm->nr_cpus, vm->pci_irqs,
+			  vm->nr_pci_irqs) < 0)
 		goto out;
 	if (bi->proto == BOOT_PVH)
 		ret = pvh_info_build(&vm->mem, cmdline, initrd_gpa, initrd_len);
