@@ -107,7 +107,7 @@ ensure_tools() {
 	local missing=() t
 	# tool:package
 	for t in make:make gcc:gcc ld:binutils flex:flex bison:bison bc:bc perl:perl \
-		 xz:xz-utils zstd:zstd tar:tar flock:util-linux strip:binutils readelf:binutils \
+		 xz:xz-utils zstd:zstd lz4:lz4 tar:tar flock:util-linux strip:binutils readelf:binutils \
 		 file:file cpio:cpio dpkg-query:dpkg; do
 		command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t#*:}")
 	done
@@ -262,7 +262,8 @@ setup_sects=$(od -An -tu1 -j 0x1f1 -N1 "$BZ" | tr -d ' ')
 [ "$setup_sects" = 0 ] && setup_sects=4
 payload_off=$(od -An -tu4 -j 0x248 -N4 "$BZ" | tr -d ' ')
 magic=$(od -An -tx1 -j $(( (setup_sects + 1) * 512 + payload_off )) -N4 "$BZ" | tr -d ' ')
-[ "$magic" = 28b52ffd ] || fail "bzImage payload is not zstd (magic $magic)"
+# lz4 legacy frame magic 0x184c2102, little endian (see lightvm.config).
+[ "$magic" = 02214c18 ] || fail "bzImage payload is not lz4 (magic $magic)"
 if grep -qx 'CONFIG_PVH=y' "$BUILD/.config"; then
 	readelf -n "$VM" | grep -qi 'Xen' || fail "vmlinux has no Xen/PVH ELF note"
 fi
