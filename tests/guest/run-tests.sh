@@ -148,6 +148,24 @@ check_console_log() {
 	fi
 }
 
+# Console input: the line piped to lightvm's stdin reaches the guest's
+# UART by interrupt (serial_input exits 0 on an exact match, 2 otherwise).
+check_serial_input() {
+	local name=$1 input=$2 expected=$3 log rc
+
+	selected "$name" || return 0
+	log=$LOG_DIR/$name.log
+	printf '%s\n' "$input" | timeout -k 5 $((TIMEOUT + GUARD_EXTRA)) \
+		"$LIGHTVM" run -k "$GUEST_DIR/serial_input.elf" \
+		--timeout "$TIMEOUT" >"$log" 2>&1
+	rc=$?
+	if [ $rc -ne "$expected" ]; then
+		fail "$name" "exit $rc, expected $expected"
+	else
+		pass "$name"
+	fi
+}
+
 # valgrind NAME KERNEL [options...]: memcheck finds no error and no leak.
 check_valgrind() {
 	local name=$1 kernel=$2 log
@@ -199,6 +217,8 @@ check smp-wrong-count	3	smp		-c 2 -p cpus=3
 # Statuses that would collide with lightvm's own codes read as 119.
 check hello-exit200	119	hello		-p exit=200
 check_console_log
+check_serial_input serial-input		ping-from-host	0
+check_serial_input serial-input-wrong	ping-from-hosX	2
 check_valgrind valgrind-hello	hello
 check_valgrind valgrind-smp-4	smp		-c 4 -p cpus=4
 

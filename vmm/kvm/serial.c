@@ -241,14 +241,22 @@ size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
 	return i;
 }
 
+/*
+ * Host input is taken only while the guest has the receive interrupt on.
+ * A driver clears the FIFO when it sets the port up (FCR), which would
+ * drop bytes piped in at start; Linux's 8250 enables IER.RDI once the port
+ * is open and ready and clears it to throttle.  Until then input waits
+ * unread on the host side, so nothing typed or piped ahead is lost.
+ */
 size_t serial_rx_space(struct serial *s)
 {
-	size_t space;
+	size_t space = 0;
 
 	if (!s)
 		return 0;
 	pthread_mutex_lock(&s->lock);
-	space = RX_FIFO - s->rx_count;
+	if (s->ier & IER_RDI)
+		space = RX_FIFO - s->rx_count;
 	pthread_mutex_unlock(&s->lock);
 	return space;
 }
