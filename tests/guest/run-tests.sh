@@ -166,6 +166,31 @@ check_serial_input() {
 	fi
 }
 
+# On a terminal lightvm switches it to raw mode; every way out must put it
+# back.  script(1) gives lightvm a pty; the pty's settings (stty -g) are
+# compared before and after.  INPUT is typed into the pty.
+check_tty() {
+	local name=$1 expected=$2 input=$3 inner=$4 log rc
+	local cmd="stty -g >'$LOG_DIR/$name.before'; $inner; rc=\$?; stty -g >'$LOG_DIR/$name.after'; exit \$rc"
+
+	selected "$name" || return 0
+	log=$LOG_DIR/$name.log
+	if ! command -v script >/dev/null; then
+		fail "$name" "script(1) not installed"
+		return 0
+	fi
+	printf "$input" | timeout -k 5 $((TIMEOUT + GUARD_EXTRA)) \
+		script -qec "$cmd" /dev/null >"$log" 2>&1
+	rc=$?
+	if [ $rc -ne "$expected" ]; then
+		fail "$name" "exit $rc, expected $expected"
+	elif ! cmp -s "$LOG_DIR/$name.before" "$LOG_DIR/$name.after"; then
+		fail "$name" "terminal settings not restored"
+	else
+		pass "$name"
+	fi
+}
+
 # valgrind NAME KERNEL [options...]: memcheck finds no error and no leak.
 check_valgrind() {
 	local name=$1 kernel=$2 log
@@ -217,6 +242,10 @@ check smp-wrong-count	3	smp		-c 2 -p cpus=3
 # Statuses that would collide with lightvm's own codes read as 119.
 check hello-exit200	119	hello		-p exit=200
 check_console_log
+spin_cmd="'$LIGHTVM' run -k '$GUEST_DIR/spin.elf'"
+check_tty tty-timeout	124 ''		"$spin_cmd --timeout 1"
+check_tty tty-ctrl-a-x	130 '\001x'	"$spin_cmd --timeout $TIMEOUT"
+check_tty tty-sigterm	143 ''		"$spin_cmd --timeout $TIMEOUT & sleep 1; kill -TERM \$!; wait \$!"
 check_serial_input serial-input		ping-from-host	0
 check_serial_input serial-input-wrong	ping-from-hosX	2
 check_valgrind valgrind-hello	hello

@@ -10,6 +10,8 @@
  * terminal is put in raw mode and restored on every exit path, including
  * fatal signals (main.c installs the handlers that call console_restore).
  * Ctrl-A x quits, Ctrl-A Ctrl-A sends a literal Ctrl-A, as in QEMU.
+ * Input is buffered here (bounded: stdin is not read while the buffer is
+ * full) until the guest's UART accepts it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,7 @@
 #include "kvm.h"
 
 #define OUT_BUF		4096
+#define IN_BUF		4096
 #define LINE_MAX_SCAN	256
 #define PANIC_GRACE_MS	2000
 #define CTRL_A		0x01
@@ -35,6 +38,8 @@ struct console {
 	char line[LINE_MAX_SCAN];
 	size_t line_len;
 	int in_fd;		/* -1 once stdin is closed or absent */
+	uint8_t in[IN_BUF];	/* read from stdin, not yet taken by the UART */
+	size_t in_len;
 	bool raw;
 	bool escape;		/* previous input byte was Ctrl-A */
 	struct termios saved;
@@ -165,12 +170,33 @@ void console_write(struct console *c, const uint8_t *buf, size_t len)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/*
+ * Stdin is read whenever the host-side buffer has room, so Ctrl-A x works
+ * even while the guest takes no input; the UART then takes bytes from the
+ * buffer as it accepts them (see serial_receive()).
+ */
 int console_input_fd(struct console *c)
 {
-	/* Don't read what the UART cannot take: poll() skips fd -1. */
-	if (!c || c->in_fd < 0 || !serial_rx_space(c->vm->uart))
+	if (!c || c->in_fd < 0 || c->in_len == IN_BUF)
 		return -1;
 	return c->in_fd;
+}
+
+bool console_input_pending(struct console *c)
+{
+	return c && c->in_len;
+}
+
+void console_deliver_input(struct vm *vm)
+{
+	struct console *c = vm->con;
+	size_t n;
+
+	if (!c || !c->in_len)
+		return;
+	n = serial_receive(vm->uart, c->in, c->in_len);
+	memmove(c->in, c->in + n, c->in_len - n);
+	c->in_len -= n;
 }
 
 /* Handle the Ctrl-A escape on a tty; returns bytes left for the guest. */
@@ -200,13 +226,12 @@ static size_t filter_escape(struct console *c, uint8_t *buf, size_t n)
 int console_read_input(struct vm *vm)
 {
 	struct console *c = vm->con;
-	uint8_t buf[64];
-	size_t space = serial_rx_space(vm->uart);
+	size_t space = IN_BUF - c->in_len;
 	ssize_t n;
 
 	if (c->in_fd < 0 || !space)
 		return 0;
-	n = read(c->in_fd, buf, space < sizeof(buf) ? space : sizeof(buf));
+	n = read(c->in_fd, c->in + c->in_len, space);
 	if (n <= 0) {
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			return 0;
@@ -214,8 +239,9 @@ int console_read_input(struct vm *vm)
 		return 0;
 	}
 	if (c->raw)
-		n = (ssize_t)filter_escape(c, buf, (size_t)n);
-	serial_receive(vm->uart, buf, (size_t)n);
+		n = (ssize_t)filter_escape(c, c->in + c->in_len, (size_t)n);
+	c->in_len += (size_t)n;
+	console_deliver_input(vm);
 	return (int)n;
 }
 

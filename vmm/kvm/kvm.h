@@ -290,6 +290,9 @@ void console_flush(struct console *con);
 /* Poll stdin for guest input; called from the main wait loop. */
 int console_input_fd(struct console *con);
 int console_read_input(struct vm *vm);
+bool console_input_pending(struct console *con);
+/* Hand buffered input to the UART as far as it accepts it now. */
+void console_deliver_input(struct vm *vm);
 void console_restore(struct console *con);
 void console_destroy(struct console *con);
 
@@ -300,7 +303,6 @@ int serial_init(struct vm *vm);
 void serial_destroy(struct serial *s);
 /* Queue input bytes for the guest; returns how many were accepted. */
 size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);
-size_t serial_rx_space(struct serial *s);
 int i8042_init(struct vm *vm);
 void i8042_destroy(struct vm *vm);
 int rtc_init(struct vm *vm);

@@ -229,36 +229,24 @@ int serial_init(struct vm *vm)
 	return io_bus_register(&vm->pio, COM1_BASE, 8, serial_io, s, "ttyS0");
 }
 
-size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
-{
-	size_t i;
-
-	pthread_mutex_lock(&s->lock);
-	for (i = 0; i < len && s->rx_count < RX_FIFO; i++)
-		rx_push(s, buf[i]);
-	update_irq(s);
-	pthread_mutex_unlock(&s->lock);
-	return i;
-}
-
 /*
  * Host input is taken only while the guest has the receive interrupt on.
  * A driver clears the FIFO when it sets the port up (FCR), which would
  * drop bytes piped in at start; Linux's 8250 enables IER.RDI once the port
- * is open and ready and clears it to throttle.  Until then input waits
- * unread on the host side, so nothing typed or piped ahead is lost.
+ * is open and ready and clears it to throttle.  Until then input waits in
+ * the console's host-side buffer, so nothing typed or piped ahead is lost.
  */
-size_t serial_rx_space(struct serial *s)
+size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
 {
-	size_t space = 0;
+	size_t i = 0;
 
-	if (!s)
-		return 0;
 	pthread_mutex_lock(&s->lock);
 	if (s->ier & IER_RDI)
-		space = RX_FIFO - s->rx_count;
+		for (; i < len && s->rx_count < RX_FIFO; i++)
+			rx_push(s, buf[i]);
+	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
-	return space;
+	return i;
 }
 
 void serial_destroy(struct serial *s)

@@ -336,7 +336,8 @@ static void wait_loop(struct vm *vm, int sig_fd)
 			{ .fd = sig_fd, .events = POLLIN },
 			{ .fd = console_input_fd(vm->con), .events = POLLIN },
 		};
-		int timeout = 100, n;
+		/* Poll faster while input waits for the guest's UART. */
+		int timeout = console_input_pending(vm->con) ? 10 : 100, n;
 		uint64_t now = monotonic_ms();
 
 		if (deadline) {
@@ -372,6 +373,7 @@ static void wait_loop(struct vm *vm, int sig_fd)
 		}
 		if (n > 0 && (p[2].revents & (POLLIN | POLLHUP)))
 			console_read_input(vm);
+		console_deliver_input(vm);
 		console_flush(vm->con);
 	}
 }
