@@ -232,6 +232,9 @@ check_spin
 check triplefault	121	triplefault
 check badinsn		122	badinsn
 check panic		120	panic
+check pci		0	pci
+# pvpanic: the guest's PANICKED write stops the VM with 120.
+check pci-pvpanic	120	pci		-p pvpanic=1
 
 # The same kernels through the 64-bit entry instead of PVH.
 check hello-entry64	0	hello		--elf-entry 64

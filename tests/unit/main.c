@@ -15,6 +15,7 @@
 static Suite *(*const suites[])(void) = {
 	options_suite,
 	io_bus_suite,
+	pci_suite,
 	boot_suite,
 	loader_suite,
 };

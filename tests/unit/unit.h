@@ -12,5 +12,6 @@ Suite *loader_suite(void);	/* test_loaders.c: ELF, bzImage, payloads */
 Suite *options_suite(void);	/* test_options.c: command line, exit 125 */
 Suite *boot_suite(void);	/* test_boot.c: e820, zero page, MP table */
 Suite *io_bus_suite(void);	/* test_io_bus.c: port/MMIO dispatch */
+Suite *pci_suite(void);		/* test_pci.c: config space, BARs, MSI-X */
 
 #endif

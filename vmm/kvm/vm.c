@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "kvm.h"
+#include "../pci/pci.h"
 
 static const struct {
 	int cap;
@@ -191,6 +192,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		return -1;
 	if (console_init(vm, cfg->console_log) < 0 || serial_init(vm) < 0 ||
 	    i8042_init(vm) < 0 || rtc_init(vm) < 0 || debug_ports_init(vm) < 0)
+		return -1;
+	if (irq_routing_init(vm) < 0 || pci_init(vm) < 0 ||
+	    pvpanic_pci_init(vm) < 0)
 		return -1;
 	return 0;
 }
@@ -467,6 +471,7 @@ void vm_destroy(struct vm *vm)
 	vm->uart = NULL;
 	i8042_destroy(vm);
 	rtc_destroy(vm);
+	pci_destroy(vm);
 	for (i = 0; i < LIGHTVM_MAX_CPUS; i++) {
 		if (vm->vcpus[i].run)
 			munmap(vm->vcpus[i].run, vm->run_size);

@@ -27,6 +27,7 @@
 #define PCI_REVISION_ID		0x08
 #define PCI_CLASS_PROG		0x09
 #define PCI_CLASS_DEVICE	0x0a
+#define PCI_CACHE_LINE_SIZE	0x0c
 #define PCI_HEADER_TYPE		0x0e
 #define PCI_BAR0		0x10
 #define PCI_SUBSYSTEM_VENDOR_ID	0x2c
@@ -59,11 +60,16 @@ struct pci_bar {
 	void *opaque;
 	uint32_t addr;			/* current base (what the guest set) */
 	bool mapped;			/* registered on the pio/mmio bus now */
+	bool clash_logged;		/* said once that addr overlaps */
 };
 
 /*
  * What a device tells the PCI core.  All callbacks may be NULL.  They run
- * on the vCPU thread that made the access, under the device's cfg_lock.
+ * on the vCPU thread that made the access, under the device's cfg_lock
+ * (a recursive mutex: a callback may call pci_intx_set(), pci_msix_*()
+ * and pci_config_*() on its own device).  A callback must not wait for
+ * another thread that may itself take cfg_lock, e.g. an I/O thread in
+ * pci_intx_set(); pci_msix_notify() takes no lock.
  */
 struct pci_device_ops {
 	/* A BAR became decoded at `addr` (mapped) or stopped being decoded:
@@ -75,6 +81,10 @@ struct pci_device_ops {
 			       unsigned int len);
 	/* MSI-X was enabled or disabled, or the function mask changed. */
 	void (*msix_update)(struct pci_device *dev, bool enabled);
+	/* pci_destroy() is done with the device (it is unregistered and its
+	 * MSI-X state freed): free it.  Devices freed by their owner before
+	 * pci_destroy() must pci_device_unregister() first instead. */
+	void (*release)(struct pci_device *dev);
 };
 
 struct msix_vector {
@@ -107,9 +117,10 @@ struct pci_device {
 	struct pci_bar bars[PCI_NUM_BARS];
 	uint8_t next_cap;		/* where the next capability goes */
 
-	uint8_t irq_pin;		/* 1 = INTA */
+	uint8_t irq_pin;		/* 1 = INTA (default), 0 = no INTx */
 	uint32_t irq_gsi;		/* IOAPIC pin / GSI for INTx */
-	int intx_level;
+	int intx_level;			/* what the device asks for */
+	bool intx_asserted;		/* what the IOAPIC pin sees now */
 	struct msix msix;
 };
 
@@ -120,7 +131,10 @@ void pci_destroy(struct vm *vm);
 /*
  * Build a device: fill IDs and class, then add BARs and capabilities, then
  * register it (which assigns a slot, an INTx GSI, and initial BAR
- * addresses the guest may change).
+ * addresses the guest may change).  pci_device_init() asks for INTA
+ * (irq_pin = 1); a device without INTx sets irq_pin = 0 before
+ * registering.  COMMAND starts with I/O and memory decode on, so BARs are
+ * live at their initial addresses.
  */
 void pci_device_init(struct pci_device *dev, struct vm *vm, const char *name,
 		     uint16_t vendor, uint16_t device, uint32_t class_code,
@@ -132,20 +146,74 @@ int pci_bar_add(struct pci_device *dev, unsigned int bar,
 int pci_device_register(struct pci_device *dev);
 void pci_device_unregister(struct pci_device *dev);
 
+/*
+ * Add a capability of `len` bytes (ID and next pointer included) to the
+ * list; returns its offset in configuration space, or -1 if it does not
+ * fit.  The body is read-only until the caller opens bits in dev->wmask.
+ * Before registering, or under cfg_lock.
+ */
+int pci_cap_add(struct pci_device *dev, uint8_t id, unsigned int len);
+
+/* Configuration space as the guest sees it (masks, side effects and all);
+ * takes cfg_lock.  Out-of-range bytes read as all-ones. */
+void pci_config_read(struct pci_device *dev, unsigned int off, uint8_t *data,
+		     unsigned int len);
+void pci_config_write(struct pci_device *dev, unsigned int off,
+		      const uint8_t *data, unsigned int len);
+
 /* INTx: assert or deassert the device's line (KVM_IRQ_LINE). */
 void pci_intx_set(struct pci_device *dev, int level);
 
 /* msix.c: an MSI-X capability whose table (at offset 0) and PBA live in
- * BAR `bar`, which the device must not also use for anything else. */
+ * BAR `bar`, which the device must not also use for anything else.  Call
+ * before pci_device_register().  Every vector gets a GSI and an eventfd
+ * bound to it with KVM_IRQFD; vectors start masked, MSI-X disabled. */
 int pci_msix_init(struct pci_device *dev, unsigned int nr_vectors,
 		  unsigned int bar);
 /* Raise vector v: through its irqfd, or into the PBA while masked.  Safe
  * from any thread.  Returns false if v is out of range or MSI-X is off. */
 bool pci_msix_notify(struct pci_device *dev, unsigned int v);
 bool pci_msix_enabled(struct pci_device *dev);
+/* Unbind and free the vectors; a no-op the second time (pci_destroy()
+ * calls it for every device still registered). */
 void pci_msix_destroy(struct pci_device *dev);
 
 /* pvpanic.c: the QEMU pvpanic PCI device (1b36:0011). */
 int pvpanic_pci_init(struct vm *vm);
+
+/*
+ * ---- between the files of vmm/pci; device models do not use these ----
+ */
+
+/* I/O BARs are placed from PCI_IO_START, above the legacy PC ports, up
+ * to the end of x86 port space; memory BARs in the 32-bit hole from
+ * PCI_MMIO_START to PCI_MMIO_END (kvm.h). */
+#define PCI_IO_START		0xc000u
+#define PCI_IO_END		0x10000u
+
+/* The bus behind vm->pci. */
+struct pci_bus {
+	struct vm *vm;
+	pthread_mutex_t lock;		/* slots[] and config_address */
+	uint32_t config_address;	/* the CONFIG_ADDRESS latch at 0xcf8 */
+	struct pci_device *slots[PCI_MAX_DEVICES];
+	struct pci_device bridge;	/* 00:00.0 */
+	uint32_t next_io, next_mmio;	/* BAR allocation cursors */
+};
+
+/* bar.c; cfg_lock held.  pci_bars_update() (un)maps every BAR as COMMAND
+ * and the BAR registers now say, and returns how many BARs should be
+ * decoded but could not be mapped. */
+int pci_bars_alloc(struct pci_bus *bus, struct pci_device *dev);
+unsigned int pci_bars_update(struct pci_device *dev);
+void pci_bars_unmap(struct pci_device *dev);
+
+/* intx.c; cfg_lock held. */
+int pci_intx_route(struct pci_device *dev);
+void pci_intx_unroute(struct pci_device *dev);
+void pci_intx_update(struct pci_device *dev);
+
+/* msix.c; cfg_lock held: the guest wrote the MSI-X capability. */
+void pci_msix_config_written(struct pci_device *dev);
 
 #endif

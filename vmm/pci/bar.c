@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bar.c - Base Address Registers: how a BAR answers the guest sizing it,
+ * where it starts out, and whether it is decoded - registered on the
+ * port or MMIO bus - right now.
+ *
+ * PCI Local Bus 3.0, 6.2.5.1 on sizing: "software saves the original
+ * value of the Base Address register, writes 0FFFFFFFFh to the register,
+ * then reads it back.  Size calculation can be done from the 32-bit value
+ * read by first clearing encoding information bits (bit 0 for I/O, bits
+ * 0-3 for memory), inverting all 32 bits (logical NOT), then incrementing
+ * by 1."  So the address bits below the size are hardwired to 0 and the
+ * encoding bits are fixed; both are simply bits outside the BAR's write
+ * mask.  The same section makes every BAR "a power of two in size and
+ * naturally aligned", which is how they are allocated here.
+ */
+#include <string.h>
+
+#include "pci.h"
+
+#define BAR_IO_SPACE		0x1	/* bit 0: I/O space indicator */
+#define BAR_IO_ADDR_MASK	(~0x3u)	/* bit 1 reserved */
+#define BAR_MEM_TYPE_32		0x0	/* bits 2:1 = 00: anywhere in 32-bit */
+#define BAR_MEM_ADDR_MASK	(~0xfu)	/* bit 3 prefetchable (0), type, 0 */
+#define BAR_MEM_MIN		16	/* bits 3:0 are not address bits */
+#define BAR_IO_MIN		4	/* bits 1:0 are not address bits */
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static bool is_pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static uint32_t addr_mask(enum pci_bar_type type)
+{
+	return type == PCI_BAR_IO ? BAR_IO_ADDR_MASK : BAR_MEM_ADDR_MASK;
+}
+
+static uint32_t low_bits(enum pci_bar_type type)
+{
+	return type == PCI_BAR_IO ? BAR_IO_SPACE : BAR_MEM_TYPE_32;
+}
+
+int pci_bar_add(struct pci_device *dev, unsigned int bar,
+		enum pci_bar_type type, uint32_t size, io_handler_t fn,
+		void *opaque)
+{
+	struct pci_bar *b;
+
+	if (bar >= PCI_NUM_BARS || dev->bars[bar].type != PCI_BAR_NONE) {
+		err_set("%s: BAR %u is out of range or already in use",
+			dev->name, bar);
+		return -1;
+	}
+	if ((type != PCI_BAR_IO && type != PCI_BAR_MEM32) || !fn ||
+	    !is_pow2(size) ||
+	    size < (type == PCI_BAR_IO ? BAR_IO_MIN : BAR_MEM_MIN) ||
+	    size > (type == PCI_BAR_IO ? PCI_IO_END - PCI_IO_START :
+		    PCI_MMIO_END - PCI_MMIO_START)) {
+		err_set("%s: BAR %u of %u bytes (%s) is not possible",
+			dev->name, bar, size,
+			type == PCI_BAR_IO ? "I/O" : "memory");
+		return -1;
+	}
+	b = &dev->bars[bar];
+	*b = (struct pci_bar){
+		.type = type, .size = size, .fn = fn, .opaque = opaque,
+	};
+	put32(dev->cfg + PCI_BAR0 + 4 * bar, low_bits(type));
+	put32(dev->wmask + PCI_BAR0 + 4 * bar, ~(size - 1) & addr_mask(type));
+	return 0;
+}
+
+/* Next naturally aligned [addr, addr + size) below limit, or -1. */
+static int alloc(uint32_t *cursor, uint64_t limit, uint32_t size,
+		 uint32_t *addr)
+{
+	uint64_t a = ((uint64_t)*cursor + size - 1) & ~(uint64_t)(size - 1);
+
+	if (a + size > limit)
+		return -1;
+	*addr = (uint32_t)a;
+	*cursor = (uint32_t)(a + size);
+	return 0;
+}
+
+/*
+ * Firmware would assign BARs before the OS runs; we are the firmware.
+ * Linux keeps assignments that are decoded and do not conflict, so a
+ * guest that never touches the BARs finds its devices here.
+ */
+int pci_bars_alloc(struct pci_bus *bus, struct pci_device *dev)
+{
+	unsigned int i;
+	uint32_t addr;
+	int ret;
+
+	for (i = 0; i < PCI_NUM_BARS; i++) {
+		struct pci_bar *b = &dev->bars[i];
+
+		if (b->type == PCI_BAR_NONE)
+			continue;
+		if (b->type == PCI_BAR_IO)
+			ret = alloc(&bus->next_io, PCI_IO_END, b->size, &addr);
+		else
+			ret = alloc(&bus->next_mmio, PCI_MMIO_END, b->size,
+				    &addr);
+		if (ret < 0) {
+			err_set("%s: no room for BAR %u (%u bytes of %s space)",
+				dev->name, i, b->size,
+				b->type == PCI_BAR_IO ? "I/O" : "memory");
+			return -1;
+		}
+		put32(dev->cfg + PCI_BAR0 + 4 * i, addr | low_bits(b->type));
+	}
+	return 0;
+}
+
+static struct io_bus *bar_bus(struct pci_device *dev, const struct pci_bar *b)
+{
+	return b->type == PCI_BAR_IO ? &dev->vm->pio : &dev->vm->mmio;
+}
+
+/*
+ * Decoded iff its space is on in COMMAND and the address can be real: 0
+ * is "not assigned", and a range reaching past the port space or into
+ * the IOAPIC/LAPIC/KVM pages above PCI_MMIO_END is not one we serve -
+ * which also covers the all-ones a guest leaves while sizing with decode
+ * on.
+ */
+static bool decodable(const struct pci_bar *b, uint16_t cmd, uint32_t addr)
+{
+	uint64_t end = (uint64_t)addr + b->size;
+
+	if (!addr)
+		return false;
+	if (b->type == PCI_BAR_IO)
+		return (cmd & PCI_COMMAND_IO) && end <= PCI_IO_END;
+	return (cmd & PCI_COMMAND_MEMORY) && end <= PCI_MMIO_END;
+}
+
+static void bar_unmap(struct pci_device *dev, unsigned int i)
+{
+	struct pci_bar *b = &dev->bars[i];
+
+	if (!b->mapped)
+		return;
+	if (io_bus_unregister(bar_bus(dev, b), b->addr) < 0)
+		log_warn("%s BAR %u: %s", dev->name, i, err_msg());
+	b->mapped = false;
+	if (dev->ops && dev->ops->bar_update)
+		dev->ops->bar_update(dev, i, b->addr, false);
+}
+
+unsigned int pci_bars_update(struct pci_device *dev)
+{
+	uint16_t cmd = (uint16_t)(dev->cfg[PCI_COMMAND] |
+				  dev->cfg[PCI_COMMAND + 1] << 8);
+	unsigned int i, failed = 0;
+
+	for (i = 0; i < PCI_NUM_BARS; i++) {
+		struct pci_bar *b = &dev->bars[i];
+		uint32_t addr;
+		bool want;
+
+		if (b->type == PCI_BAR_NONE)
+			continue;
+		addr = get32(dev->cfg + PCI_BAR0 + 4 * i) & addr_mask(b->type);
+		want = decodable(b, cmd, addr);
+		if (b->mapped && (!want || addr != b->addr))
+			bar_unmap(dev, i);
+		b->addr = addr;
+		if (!want || b->mapped)
+			continue;
+		if (io_bus_register(bar_bus(dev, b), addr, b->size, b->fn,
+				    b->opaque, dev->name) < 0) {
+			/* The guest's choice: the BAR just stays dark. */
+			if (!b->clash_logged)
+				log_debug(1, "%s BAR %u not decoded: %s",
+					  dev->name, i, err_msg());
+			b->clash_logged = true;
+			failed++;
+			continue;
+		}
+		b->mapped = true;
+		b->clash_logged = false;
+		if (dev->ops && dev->ops->bar_update)
+			dev->ops->bar_update(dev, i, addr, true);
+	}
+	return failed;
+}
+
+void pci_bars_unmap(struct pci_device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < PCI_NUM_BARS; i++)
+		bar_unmap(dev, i);
+}
