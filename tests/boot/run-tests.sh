@@ -137,8 +137,11 @@ else
 	INIT_EXIT=0
 fi
 
-# Host-side decompression (the default) reaches init, and init runs.
-boot linux-bzimage "$INIT_EXIT" 300 "$REACHED" "$INIT_RAN" -- \
+# Host-side decompression (the default) reaches init, and init runs; the
+# PCI scan finds the host bridge and pvpanic.
+PCI_SEEN="pci 0000:00:00.0: \[8086:1237\] type 00 class 0x060000"
+boot linux-bzimage "$INIT_EXIT" 300 "$REACHED" "$INIT_RAN" "$PCI_SEEN" \
+	"pci 0000:00:01.0: \[1b36:0011\]" -- \
 	-k "$BZ" -i "$INITRD" "${MEM[@]}" -p "$INIT_PARAMS"
 
 # The uncompressed vmlinux through its PVH entry.
@@ -149,14 +152,11 @@ boot linux-vmlinux-pvh "$INIT_EXIT" 300 "$REACHED" "$INIT_RAN" -- \
 boot linux-smp2 "$INIT_EXIT" 400 "smp: Brought up 1 node, 2 CPUs" "$REACHED" -- \
 	-k "$BZ" -i "$INITRD" "${MEM[@]}" -c 2 -p "$INIT_PARAMS"
 
-# When init dies the kernel panics; panic=-1 reboots; lightvm says 120.
-# On PVM hosts every case above already ends that way and asserts it.
-if [ "$TIER" = pvm ]; then
-	echo "(linux-init-exits: covered on this tier by linux-bzimage's exit 120 and console)"
-else
-	boot linux-init-exits 120 300 "Kernel panic - not syncing: Attempted to kill init" -- \
-		-k "$BZ" -i "$OUT/spin.cpio" "${MEM[@]}" -p "lightvm_init_exit=1 $FAST"
-fi
+# When init dies the kernel panics and tells pvpanic, which stops the VM
+# with 120 (lightvm names the source on stderr, kept in the log).
+boot linux-init-exits 120 300 "Kernel panic - not syncing: Attempted to kill init" \
+	"guest kernel panicked \(pvpanic\)" -- \
+	-k "$BZ" -i "$OUT/spin.cpio" "${MEM[@]}" -p "lightvm_init_exit=1 $FAST"
 
 # The kernel's own decompressor (slow when emulated: minutes).
 boot linux-guest-decompress "$INIT_EXIT" 900 "$REACHED" "$INIT_RAN" -- \
