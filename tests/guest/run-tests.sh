@@ -235,6 +235,8 @@ check panic		120	panic
 check pci		0	pci
 # pvpanic: the guest's PANICKED write stops the VM with 120.
 check pci-pvpanic	120	pci		-p pvpanic=1
+# ldmxcsr/stmxcsr: emulated by lightvm on PVM hosts, native elsewhere.
+check mxcsr		0	mxcsr
 
 # The same kernels through the 64-bit entry instead of PVH.
 check hello-entry64	0	hello		--elf-entry 64
