@@ -43,11 +43,17 @@ enum elf_entry_mode {
 	ELF_ENTRY_64,
 };
 
+enum disk_engine {
+	DISK_ENGINE_AIO,	/* libaio, batched io_submit (default) */
+	DISK_ENGINE_SYNC,	/* preadv/pwritev in the device's I/O thread */
+};
+
 struct disk_config {
 	const char *path;
 	bool readonly;
 	bool direct;
 	const char *serial;
+	enum disk_engine engine;
 };
 
 struct net_config {

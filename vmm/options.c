@@ -37,6 +37,12 @@ void lightvm_usage(FILE *f)
 "                         (default pvh when the note exists)\n"
 "      --pvm, --no-pvm    force the PVM-host compatibility path on or off\n"
 "                         (default: on when the kvm_pvm module is loaded)\n"
+"      --disk PATH[,ro][,direct][,serial=S][,engine=aio|sync]\n"
+"                         a virtio-blk disk backed by the file or block\n"
+"                         device PATH (repeatable, up to 8), locked against\n"
+"                         other users; ro: read-only, direct: O_DIRECT,\n"
+"                         serial: the ID the guest reads (1-20 characters),\n"
+"                         engine: libaio (default) or synchronous I/O\n"
 "  -v, --verbose          more detail on stderr (repeat for more)\n"
 "  -h, --help             this text\n"
 "      --version          print the version\n"
@@ -140,6 +146,7 @@ enum {
 	OPT_NO_PVM,
 	OPT_NO_DEFAULT_PARAMS,
 	OPT_VERSION,
+	OPT_DISK,
 };
 
 static const struct option long_opts[] = {
@@ -158,6 +165,7 @@ static const struct option long_opts[] = {
 	{ "no-pvm", no_argument, NULL, OPT_NO_PVM },
 	{ "no-default-params", no_argument, NULL, OPT_NO_DEFAULT_PARAMS },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "disk", required_argument, NULL, OPT_DISK },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -167,6 +175,89 @@ static int empty_arg(const char *opt, const char *arg)
 		return 0;
 	err_set("%s needs a non-empty argument", opt);
 	return -1;
+}
+
+/*
+ * --disk PATH[,ro][,direct][,serial=S][,engine=aio|sync].  The strings a
+ * disk_config points to live here, one buffer per disk, so nothing is
+ * allocated (and nothing leaks) per parse.
+ */
+static char disk_args[LIGHTVM_MAX_DISKS][4096 + 64];
+
+static int parse_disk_flag(struct disk_config *d, const char *arg,
+			   const char *flag)
+{
+	const char *v;
+
+	if (!strcmp(flag, "ro")) {
+		d->readonly = true;
+	} else if (!strcmp(flag, "direct")) {
+		d->direct = true;
+	} else if (!strncmp(flag, "serial=", 7)) {
+		/* The virtio-blk ID is "a NUL-padded ASCII string up to 20
+		 * bytes long". */
+		for (v = flag + 7; *v; v++)
+			if (!isprint((unsigned char)*v) || *v & 0x80)
+				break;
+		if (*v || !flag[7] || strlen(flag + 7) > 20) {
+			err_set("--disk %s: serial must be 1-20 printable ASCII characters",
+				arg);
+			return -1;
+		}
+		d->serial = flag + 7;
+	} else if (!strcmp(flag, "engine=aio")) {
+		d->engine = DISK_ENGINE_AIO;
+	} else if (!strcmp(flag, "engine=sync")) {
+		d->engine = DISK_ENGINE_SYNC;
+	} else {
+		err_set("--disk %s: unknown option '%s' (use ro, direct, serial=S, engine=aio|sync)",
+			arg, flag);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_disk(struct vm_config *cfg, const char *arg)
+{
+	struct disk_config *d;
+	char *buf, *flag, *next;
+
+	if (empty_arg("--disk", arg) < 0)
+		return -1;
+	if (cfg->nr_disks == LIGHTVM_MAX_DISKS) {
+		err_set("--disk %s: at most %d disks", arg, LIGHTVM_MAX_DISKS);
+		return -1;
+	}
+	buf = disk_args[cfg->nr_disks];
+	if (strlen(arg) >= sizeof(disk_args[0])) {
+		err_set("--disk: argument too long");
+		return -1;
+	}
+	strcpy(buf, arg);
+	d = &cfg->disks[cfg->nr_disks];
+	memset(d, 0, sizeof(*d));
+	d->path = buf;
+	next = strchr(buf, ',');
+	if (next)
+		*next++ = '\0';
+	if (!*buf) {
+		err_set("--disk %s: no image path before the options", arg);
+		return -1;
+	}
+	while (next) {
+		flag = next;
+		next = strchr(flag, ',');
+		if (next)
+			*next++ = '\0';
+		if (!*flag) {
+			err_set("--disk %s: empty option", arg);
+			return -1;
+		}
+		if (parse_disk_flag(d, arg, flag) < 0)
+			return -1;
+	}
+	cfg->nr_disks++;
+	return 0;
 }
 
 static int parse_one(struct vm_config *cfg, int c, const char *arg)
@@ -242,6 +333,8 @@ static int parse_one(struct vm_config *cfg, int c, const char *arg)
 	case OPT_NO_DEFAULT_PARAMS:
 		cfg->no_default_params = true;
 		return 0;
+	case OPT_DISK:
+		return parse_disk(cfg, arg);
 	}
 	return -1;
 }

@@ -213,6 +213,119 @@ check_valgrind() {
 	fi
 }
 
+# ---- virtio-blk: the test kernel writes, the host checks the images ----
+
+# pattern_ok IMG FIRST COUNT: sectors FIRST..FIRST+COUNT-1 of IMG hold
+# their own sector number in every 64-bit (little-endian) word.
+pattern_ok() {
+	od -A n -t u8 -v -j $(($2 * 512)) -N $(($3 * 512)) "$1" |
+		awk -v first="$2" -v words=$(($3 * 64)) '
+			{ for (i = 1; i <= NF; i++) {
+				if ($i != first + int(n / 64)) bad++
+				n++ } }
+			END { exit !(n == words && !bad) }'
+}
+
+# An 8 MiB image of zeroes, and a read-only one full of random bytes
+# (with a copy to compare against).
+make_images() {
+	mkdir -p "$LOG_DIR/images" || return 1
+	IMG=$LOG_DIR/images/$1.img
+	RO_IMG=$LOG_DIR/images/$1-ro.img
+	rm -f "$IMG" "$RO_IMG" "$RO_IMG.orig"
+	truncate -s 8M "$IMG" &&
+		head -c 8M /dev/urandom >"$RO_IMG" &&
+		cp "$RO_IMG" "$RO_IMG.orig"
+}
+
+# check_virtio_blk NAME DISK-OPTIONS GUEST-PARAMS [lightvm options...]:
+# pattern, FLUSH, read back, GET_ID, read past the end, the read-only
+# second disk; then the pattern must be in the image, nothing before it
+# written, and the read-only image unchanged.
+check_virtio_blk() {
+	local name=$1 opts=$2 params=$3 serial=lightvm-disk-0
+	shift 3
+
+	selected "$name" || return 0
+	make_images "$name" || { fail "$name" "cannot create images"; return 0; }
+	run_case "$name" 0 "$TIMEOUT" virtio_blk \
+		--disk "$IMG,serial=$serial$opts" --disk "$RO_IMG,ro" \
+		-p "serial=$serial capacity=16384 ro_disk $params" "$@" ||
+		return 0
+	if ! pattern_ok "$IMG" 100 64; then
+		fail "$name" "sectors 100-163 of the image do not hold the pattern"
+	elif ! cmp -s -n $((100 * 512)) "$IMG" /dev/zero; then
+		fail "$name" "sectors before the pattern were written"
+	elif ! cmp -s "$RO_IMG" "$RO_IMG.orig"; then
+		fail "$name" "the read-only image changed"
+	else
+		pass "$name"
+	fi
+}
+
+# 10,000 requests: -v must show that no notify exited to user space and
+# that no interrupt needed an ioctl (MSI-X through irqfd).
+check_virtio_blk_count() {
+	local name=virtio-blk-count log
+
+	selected "$name" || return 0
+	make_images "$name" || { fail "$name" "cannot create images"; return 0; }
+	log=$LOG_DIR/$name.log
+	run_case "$name" 0 "$TIMEOUT" virtio_blk --disk "$IMG" \
+		-p "count=10000" -v || return 0
+	if ! grep -q "ok: 10000 requests" "$log"; then
+		fail "$name" "the bulk run did not report"
+	elif ! grep -Eq "virtio-blk .*: 100[0-9]{2} requests, [0-9]+ notifies \(0 exited to user space\), [0-9]+ interrupts \([0-9]+ suppressed, 0 INTx ioctls\), 0 needs-reset" "$log"; then
+		fail "$name" "-v counters: $(grep -E 'virtio-blk .* requests' "$log")"
+	elif ! pattern_ok "$IMG" 100 64; then
+		fail "$name" "pattern lost"
+	else
+		grep -E "virtio-blk .* requests" "$log" | sed 's/^/    /'
+		pass "$name"
+	fi
+}
+
+# A second VM may not open an image the first one holds (exit 125 with
+# one line naming the file); a read-only user is refused too.
+check_virtio_blk_locked() {
+	local name=virtio-blk-locked holder i ok=1
+
+	selected "$name" || return 0
+	make_images "$name" || { fail "$name" "cannot create images"; return 0; }
+	"$LIGHTVM" run -k "$GUEST_DIR/spin.elf" --disk "$IMG" --timeout 10 \
+		</dev/null >"$LOG_DIR/$name-holder.log" 2>&1 &
+	holder=$!
+	# It holds the lock once its guest runs.
+	for i in $(seq 50); do
+		grep -q spinning "$LOG_DIR/$name-holder.log" && break
+		sleep 0.1
+	done
+	run_case "$name" 125 "$TIMEOUT" hello --disk "$IMG" || ok=0
+	if [ $ok = 1 ] &&
+	   ! grep -q "disk $IMG: locked by another process" "$LOG_DIR/$name.log"; then
+		fail "$name" "no 'locked by another process' line naming the image"
+		ok=0
+	fi
+	[ $ok = 1 ] && { run_case "$name-ro" 125 "$TIMEOUT" hello \
+				--disk "$IMG,ro" || ok=0; }
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	# Released with the holder: usable again.
+	[ $ok = 1 ] && { run_case "$name-after" 0 "$TIMEOUT" hello \
+				--disk "$IMG" || ok=0; }
+	[ $ok = 1 ] && pass "$name"
+}
+
+# memcheck over the I/O threads, libaio and the drain at exit.
+check_virtio_blk_valgrind() {
+	local name=valgrind-virtio-blk
+
+	selected "$name" || return 0
+	make_images "$name" || { fail "$name" "cannot create images"; return 0; }
+	check_valgrind "$name" virtio_blk --disk "$IMG" --disk "$RO_IMG,ro" \
+		-p "ro_disk count=300"
+}
+
 SELECTED=("$@")
 
 if [ ! -x "$LIGHTVM" ]; then
@@ -253,8 +366,20 @@ check_tty tty-ctrl-a-x	130 '\001x'	"$spin_cmd --timeout $TIMEOUT"
 check_tty tty-sigterm	143 ''		"$spin_cmd --timeout $TIMEOUT & sleep 1; kill -TERM \$!; wait \$!"
 check_serial_input serial-input		ping-from-host	0
 check_serial_input serial-input-wrong	ping-from-hosX	2
+check_virtio_blk virtio-blk		''		''
+check_virtio_blk virtio-blk-sync	',engine=sync'	''
+check_virtio_blk virtio-blk-direct	',direct'	''
+check_virtio_blk virtio-blk-intx	''		intx
+check_virtio_blk virtio-blk-no-event-idx ''		noevent_idx
+check_virtio_blk virtio-blk-smp		''		'' -c 2
+check_virtio_blk virtio-blk-entry64	''		'' --elf-entry 64
+check_virtio_blk_count
+check_virtio_blk_locked
+check virtio-blk-missing 125	hello		--disk /nonexistent/lightvm.img
+check virtio-blk-bad-option 125	hello		--disk "$LOG_DIR/x.img,rw"
 check_valgrind valgrind-hello	hello
 check_valgrind valgrind-smp-4	smp		-c 4 -p cpus=4
+check_virtio_blk_valgrind
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -16,6 +16,8 @@ static Suite *(*const suites[])(void) = {
 	options_suite,
 	io_bus_suite,
 	pci_suite,
+	virtq_suite,
+	blk_suite,
 	boot_suite,
 	loader_suite,
 };

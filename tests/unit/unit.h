@@ -13,5 +13,7 @@ Suite *options_suite(void);	/* test_options.c: command line, exit 125 */
 Suite *boot_suite(void);	/* test_boot.c: e820, zero page, MP table */
 Suite *io_bus_suite(void);	/* test_io_bus.c: port/MMIO dispatch */
 Suite *pci_suite(void);		/* test_pci.c: config space, BARs, MSI-X */
+Suite *virtq_suite(void);	/* test_virtq.c: the split-ring walker */
+Suite *blk_suite(void);		/* test_blk.c: virtio-blk requests, disks */
 
 #endif

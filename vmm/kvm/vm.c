@@ -21,6 +21,7 @@
 
 #include "kvm.h"
 #include "../pci/pci.h"
+#include "../virtio/virtio.h"
 
 static const struct {
 	int cap;
@@ -195,6 +196,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		return -1;
 	if (irq_routing_init(vm) < 0 || pci_init(vm) < 0 ||
 	    pvpanic_pci_init(vm) < 0)
+		return -1;
+	/* --disk: virtio devices, once the PCI bus exists. */
+	if (virtio_devices_create(vm) < 0)
 		return -1;
 	return 0;
 }
@@ -418,6 +422,7 @@ void vm_print_stats(struct vm *vm)
 	log_debug(1, "unhandled accesses: %llu port, %llu mmio",
 		  (unsigned long long)vm->pio.unhandled,
 		  (unsigned long long)vm->mmio.unhandled);
+	virtio_print_stats(vm);
 	if (log_verbosity >= 1)
 		log_msg("guest RAM resident: %llu KiB of %llu MiB",
 			(unsigned long long)guest_mem_resident(&vm->mem) >> 10,
@@ -465,6 +470,8 @@ void vm_destroy(struct vm *vm)
 {
 	unsigned int i;
 
+	/* First: their I/O threads drain to the disks and use the PCI bus. */
+	virtio_devices_destroy(vm);
 	console_destroy(vm->con);
 	vm->con = NULL;
 	serial_destroy(vm->uart);

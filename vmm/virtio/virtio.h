@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * virtio.h - interface of vmm/virtio: the split virtqueue walker every
+ * device uses (virtq.c), the generic device state behind the legacy
+ * virtio-PCI transport (device.c, legacy_pci.c, iothread.c), and the
+ * devices themselves (blk.c).
+ *
+ * Threads and locks.  Register accesses come from vCPU threads; rings are
+ * walked and completed by the device's own I/O thread.  dev->lock guards
+ * everything in struct virtio_dev and the device model's state; nothing
+ * in vmm/pci is ever called with it held (the PCI core calls our
+ * bar_update/msix_update hooks under its cfg_lock, so taking dev->lock
+ * there and cfg_lock under dev->lock would be an ABBA deadlock).  Two leaf
+ * locks sit beside it: irq_lock keeps ISR and the INTx level in step,
+ * notify_lock guards the ioeventfd assignment.
+ */
+#ifndef LIGHTVM_VIRTIO_H
+#define LIGHTVM_VIRTIO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include <linux/virtio_ring.h>
+
+#include "../kvm/kvm.h"
+#include "../pci/pci.h"
+
+#ifndef container_of
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+#endif
+
+/* ---- split virtqueue (virtq.c) ---- */
+
+/*
+ * The most iovecs one chain may produce.  The walker bounds a direct
+ * chain by the queue size and an indirect table by the queue size too,
+ * so a chain is at most 2 * size - 1 segments: with the 256-entry queues
+ * our devices offer it never reaches this cap, which exists for queues up
+ * to 32768 entries.  A longer chain is a violation, not split.
+ */
+#define VQ_MAX_SEGS		1024
+#define VQ_MAX_SIZE		32768	/* legacy QUEUE_NUM is 16 bits */
+#define VQ_ALIGN		4096	/* VIRTIO_PCI_VRING_ALIGN */
+
+enum vq_err {
+	VQ_OK = 0,
+	VQ_ERR_AVAIL_IDX,	/* avail->idx more than size ahead of us */
+	VQ_ERR_HEAD,		/* head index >= size */
+	VQ_ERR_NEXT,		/* next >= size (or >= indirect table size) */
+	VQ_ERR_LOOP,		/* chain longer than size / table entries */
+	VQ_ERR_INDIRECT_FEATURE,/* indirect, but the feature not agreed */
+	VQ_ERR_INDIRECT_NESTED,	/* indirect inside an indirect table */
+	VQ_ERR_INDIRECT_NEXT,	/* INDIRECT together with NEXT */
+	VQ_ERR_INDIRECT_LEN,	/* table len 0, not 16*n, or > size entries */
+	VQ_ERR_ADDR,		/* (addr, len) not inside guest RAM */
+	VQ_ERR_LEN0,		/* zero-length buffer */
+	VQ_ERR_ORDER,		/* device-readable after device-writable */
+	VQ_ERR_TOO_MANY,	/* more segments than the caller's iovecs */
+};
+
+struct virtqueue {
+	const struct guest_mem *mem;
+	unsigned int index;
+	uint16_t size;			/* QUEUE_NUM, a power of two */
+	uint32_t pfn;			/* QUEUE_PFN; 0 = not set up */
+	bool ready;			/* rings validated, host pointers set */
+	bool broken;			/* a violation stopped it until reset */
+	bool indirect;			/* VIRTIO_RING_F_INDIRECT_DESC agreed */
+	bool event_idx;			/* VIRTIO_RING_F_EVENT_IDX agreed */
+	struct vring_desc *desc;	/* host pointers into guest RAM */
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t last_avail_idx;	/* next avail entry to consume */
+	uint16_t used_idx;		/* our copy of used->idx */
+	uint16_t signalled_used;	/* used_idx when we last decided */
+	bool signalled_valid;		/* ...and whether that happened yet */
+	uint16_t vector;		/* MSI-X entry, VIRTIO_MSI_NO_VECTOR */
+	uint32_t gen;			/* bumped when the rings are dropped */
+	enum vq_err last_err;
+};
+
+/* One popped chain: readable iovecs first, then writable. */
+struct vq_chain {
+	uint16_t head;
+	unsigned int nr_out, nr_in;
+	uint64_t out_len, in_len;	/* bytes in each part */
+	struct iovec *iov;		/* nr_out + nr_in entries */
+};
+
+/* Layout of a legacy ring of `size` entries at guest address `base`. */
+uint64_t vq_avail_offset(uint16_t size);
+uint64_t vq_used_offset(uint16_t size);
+uint64_t vq_ring_bytes(uint16_t size);
+
+void vq_init(struct virtqueue *vq, const struct guest_mem *mem,
+	     unsigned int index, uint16_t size);
+/* Validate and map the rings at page frame pfn (pfn 0: disable).
+ * Returns VQ_OK or VQ_ERR_ADDR (the queue stays disabled). */
+enum vq_err vq_set_pfn(struct virtqueue *vq, uint32_t pfn);
+/* Forget the rings and every index: the state after a device reset. */
+void vq_reset(struct virtqueue *vq);
+/* Apply negotiated ring features (guest feature bits). */
+void vq_set_features(struct virtqueue *vq, uint64_t features);
+
+/*
+ * Take the next available chain into iov[0..max_iov).  Returns 1 with *c
+ * filled, 0 when the ring is empty (or the queue is not ready or broken),
+ * -1 on a violation: the queue is marked broken, vq->last_err says why.
+ */
+int vq_pop(struct virtqueue *vq, struct vq_chain *c, struct iovec *iov,
+	   unsigned int max_iov);
+/* Whether avail->idx is ahead of what we consumed. */
+bool vq_has_avail(struct virtqueue *vq);
+/* Return a chain to the driver with `len` bytes written into it. */
+void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
+/*
+ * After pushing: whether the driver wants an interrupt now (EVENT_IDX's
+ * used_event, else VRING_AVAIL_F_NO_INTERRUPT).  Call once per batch.
+ */
+bool vq_should_notify(struct virtqueue *vq);
+/*
+ * About to sleep with the ring drained: with EVENT_IDX publish
+ * avail_event so the driver kicks for the next buffer.  Returns true if
+ * buffers arrived meanwhile (process again instead of sleeping).
+ */
+bool vq_enable_kicks(struct virtqueue *vq);
+const char *vq_err_str(enum vq_err e);
+
+/* ---- generic virtio device (device.c, legacy_pci.c, iothread.c) ---- */
+
+#define VIRTIO_MAX_QUEUES	8
+#define VIRTIO_PCI_VENDOR	0x1af4
+#define VIRTIO_PCI_DEVICE_BASE	0x1000	/* + virtio device ID - 1 */
+
+struct virtio_dev;
+
+struct virtio_dev_ops {
+	/*
+	 * I/O thread, dev->lock held: queues in `kicked` (bit per queue)
+	 * were notified, and/or the backend fd was readable.  Consume,
+	 * complete, and mark interrupts with virtio_vq_notify().
+	 */
+	void (*run)(struct virtio_dev *dev, uint32_t kicked, bool backend);
+	/* dev->lock held, device quiesced (inflight == 0): forget every
+	 * request and return to the power-on state. */
+	void (*reset)(struct virtio_dev *dev);
+	/* After the I/O thread stopped: release the backend. */
+	void (*destroy)(struct virtio_dev *dev);
+	/* -v: one line of device-specific detail (may be NULL). */
+	void (*describe)(struct virtio_dev *dev, char *buf, size_t len);
+};
+
+struct virtio_stats {
+	uint64_t notifies;		/* eventfd counts: guest kicks */
+	uint64_t notify_exits;		/* kicks that exited to user space */
+	uint64_t requests;		/* chains consumed */
+	uint64_t irqs;			/* interrupts sent (MSI-X or INTx) */
+	uint64_t irqs_suppressed;	/* completions the driver muted */
+	uint64_t intx_ioctls;		/* KVM_IRQ_LINE calls for INTx */
+	uint64_t needs_reset;		/* NEEDS_RESET events */
+	uint64_t resets;		/* driver resets (status 0) */
+};
+
+struct virtio_dev {
+	struct pci_device pci;		/* first: container_of is a cast */
+	struct vm *vm;
+	const struct virtio_dev_ops *ops;
+	char name[48];			/* "virtio-blk disk.img", for logs */
+	uint16_t device_id;		/* virtio device ID: blk 2, net 1 */
+	bool registered;		/* on the PCI bus, thread running */
+	bool msix_ready;		/* pci_msix_init done */
+
+	pthread_mutex_t lock;
+	pthread_cond_t drained;		/* inflight reached 0 */
+	uint8_t status;
+	uint32_t host_features;
+	uint32_t guest_features;
+	uint16_t queue_sel;
+	uint16_t config_vector;
+	bool features_late_logged;
+	bool needs_reset_logged;
+	unsigned int nr_vqs;
+	struct virtqueue vqs[VIRTIO_MAX_QUEUES];
+	const uint8_t *config;		/* device config, guest byte order */
+	unsigned int config_len;
+	unsigned int inflight;		/* requests the backend still owns */
+	bool draining;			/* quiesce/stop: take no new work */
+	uint32_t reset_gen;		/* bumped by every reset */
+	uint32_t irq_pending;		/* queues to interrupt after the pass */
+	bool config_irq_pending;
+
+	pthread_mutex_t irq_lock;	/* leaf: ISR and the INTx line */
+	uint8_t isr;
+	bool intx_high;
+	bool msix_on;			/* atomic: MSI-X enabled by the guest */
+
+	pthread_mutex_t notify_lock;	/* leaf: ioeventfd assignment */
+	int notify_fd[VIRTIO_MAX_QUEUES];
+	bool notify_assigned;
+	uint32_t notify_port;		/* BAR0 base + QUEUE_NOTIFY */
+
+	int epoll_fd;			/* I/O thread */
+	int ctl_fd;			/* eventfd: re-check state / stop */
+	int backend_fd;			/* the device's completion fd or -1 */
+	bool stop;
+	pthread_t thread;
+	bool thread_started;
+	bool thread_exited;		/* gave up (host failure) */
+	bool odd_access_logged;
+
+	struct virtio_stats stats;
+	struct virtio_dev *next;	/* vm->devices list */
+};
+
+/*
+ * Fill the generic part (dev must be zeroed memory): IDs, queues of
+ * `queue_size`, offered features, config bytes.  Does not touch PCI or
+ * start a thread: a device built this
+ * way can be driven directly (unit tests) through virtio_legacy_access()
+ * and virtio_dev_poll().
+ */
+int virtio_dev_init(struct virtio_dev *dev, struct vm *vm,
+		    const struct virtio_dev_ops *ops, const char *name,
+		    uint16_t device_id, unsigned int nr_vqs,
+		    uint16_t queue_size, uint32_t host_features,
+		    const uint8_t *config, unsigned int config_len);
+/* Put it on the PCI bus (class code), create ioeventfds, start the
+ * I/O thread, and add it to vm->devices. */
+int virtio_dev_register(struct virtio_dev *dev, uint32_t class_code);
+/* Stop the thread (draining the backend), leave PCI, free fds. */
+void virtio_dev_cleanup(struct virtio_dev *dev);
+
+/* BAR0: the legacy virtio header and device config (legacy_pci.c). */
+void virtio_legacy_access(void *opaque, uint64_t off, uint8_t *data,
+			  unsigned int len, bool is_write);
+extern const struct pci_device_ops virtio_pci_ops;
+#define VIRTIO_BAR0_SIZE	128	/* 24 + config, power of two */
+
+/* With dev->lock held: */
+/* Mark a violation: NEEDS_RESET, stop vq (may be NULL), config IRQ. */
+void virtio_dev_needs_reset(struct virtio_dev *dev, struct virtqueue *vq,
+			    const char *why);
+/* Pop with the violation handled: 1 chain, 0 nothing (or broken). */
+int virtio_vq_pop(struct virtio_dev *dev, struct virtqueue *vq,
+		  struct vq_chain *c, struct iovec *iov, unsigned int max_iov);
+/* After pushing a batch: interrupt the driver if it wants one. */
+void virtio_vq_notify(struct virtio_dev *dev, struct virtqueue *vq);
+/* Whether the queue may be processed: DRIVER_OK, ready, not draining. */
+bool virtio_vq_live(struct virtio_dev *dev, struct virtqueue *vq);
+/* Stop taking new work and wait until the backend gave back every
+ * request (inflight == 0); completions for reset rings are dropped. */
+void virtio_dev_quiesce(struct virtio_dev *dev);
+/* Driver wrote 0 to STATUS: drain, then back to the power-on state.
+ * The caller clears ISR/INTx (virtio_isr_read) after unlocking. */
+void virtio_dev_reset(struct virtio_dev *dev);
+
+/*
+ * Interrupts (interrupt.c).  A pass marks queues in dev->irq_pending under
+ * dev->lock; virtio_irq_collect() takes them (and the vectors) out, and
+ * virtio_irq_deliver() sends them after the lock is dropped.
+ */
+struct virtio_irq_plan {
+	uint32_t queues;		/* bit per queue */
+	bool config;
+	uint16_t vector[VIRTIO_MAX_QUEUES];
+	uint16_t config_vector;
+	uint32_t gen;			/* dev->reset_gen when collected */
+};
+
+void virtio_irq_collect(struct virtio_dev *dev, struct virtio_irq_plan *p);
+void virtio_irq_deliver(struct virtio_dev *dev,
+			const struct virtio_irq_plan *p);
+/* Read-and-clear ISR, lowering INTx ("a read-and-acknowledge"). */
+uint8_t virtio_isr_read(struct virtio_dev *dev);
+
+/* One I/O-thread pass (also run directly by tests): lock, run the
+ * device, collect, unlock, deliver.  notifies: kicks seen. */
+void virtio_dev_poll(struct virtio_dev *dev, uint32_t kicked, bool backend,
+		     uint64_t notifies);
+/* I/O thread body (iothread.c). */
+int virtio_iothread_start(struct virtio_dev *dev);
+void virtio_iothread_stop(struct virtio_dev *dev);
+/* Wake the I/O thread to look at every queue again. */
+void virtio_dev_kick_thread(struct virtio_dev *dev);
+
+/* ---- the VM's virtio devices (device.c) ---- */
+/* One virtio-blk per --disk; call once the PCI bus exists. */
+int virtio_devices_create(struct vm *vm);
+/* Stop every device: drain its I/O, flush, leave PCI. */
+void virtio_devices_destroy(struct vm *vm);
+/* -v: per-device counters. */
+void virtio_print_stats(struct vm *vm);
+
+/* ---- virtio-blk (blk.c) ---- */
+#define VIRTIO_BLK_QUEUE_SIZE	256
+#define VIRTIO_BLK_CLASS	0x018000	/* mass storage, other */
+
+/* Build a disk device without registering it (tests), or create and
+ * register it (virtio_devices_create). */
+struct virtio_dev *virtio_blk_new(struct vm *vm, const struct disk_config *dc);
+int virtio_blk_create(struct vm *vm, const struct disk_config *dc);
+void virtio_blk_free(struct virtio_dev *dev);
+
+#endif
