@@ -158,6 +158,41 @@ boot linux-init-exits 120 300 "Kernel panic - not syncing: Attempted to kill ini
 	"guest kernel panicked \(pvpanic\)" -- \
 	-k "$BZ" -i "$OUT/spin.cpio" "${MEM[@]}" -p "lightvm_init_exit=1 $FAST"
 
+# virtio-blk root: an ext4 image made here, /sbin/init being the
+# no-syscall init (it runs on every tier).  Linux must find the device on
+# the PCI bus, size vda right and mount it; afterwards the host sees the
+# mount count go up and e2fsck -n finds the image consistent.
+ext4_root() {
+	local name=linux-ext4-root img=$OUT/root.ext4 stage=$OUT/root.stage
+	local before after
+
+	selected "$name" || return 0
+	rm -rf "$stage" "$img"
+	mkdir -p "$stage/sbin" "$stage/dev"
+	(cd "$stage" && cpio -i --quiet --to-stdout init <"$OUT/spin.cpio" >sbin/init) &&
+		chmod 755 "$stage/sbin/init" && truncate -s 64M "$img" &&
+		mkfs.ext4 -q -F -L lightvm-root -d "$stage" "$img" || {
+		fail "$name" "could not build the ext4 image"
+		return
+	}
+	before=$(dumpe2fs -h "$img" 2>/dev/null | sed -n 's/^Mount count: *//p')
+	boot "$name" 120 300 "pci 0000:00:02.0: \[1af4:1001\] type 00 class 0x018000" \
+		"virtio_blk virtio0: \[vda\] 131072 512-byte logical blocks" \
+		"EXT4-fs \(vda\): mounted filesystem" "Run /sbin/init as init process" \
+		"guest kernel panicked \(pvpanic\)" -- \
+		-k "$BZ" --disk "$img" "${MEM[@]}" \
+		-p "root=/dev/vda rw rootfstype=ext4 lightvm_init_exit=1 $FAST"
+	after=$(dumpe2fs -h "$img" 2>/dev/null | sed -n 's/^Mount count: *//p')
+	if [ "$after" != $((before + 1)) ]; then
+		fail "$name-host" "mount count $before -> $after, expected +1"
+	elif ! e2fsck -n "$img" >"$LOG_DIR/$name.e2fsck" 2>&1; then
+		fail "$name-host" "e2fsck -n: $(tail -n 1 "$LOG_DIR/$name.e2fsck")"
+	else
+		pass "$name-host" "mount count $before -> $after, e2fsck -n clean"
+	fi
+}
+ext4_root
+
 # The kernel's own decompressor (slow when emulated: minutes).
 boot linux-guest-decompress "$INIT_EXIT" 900 "$REACHED" "$INIT_RAN" -- \
 	-k "$BZ" -i "$INITRD" "${MEM[@]}" --guest-decompress -p "$INIT_PARAMS"
