@@ -21,10 +21,18 @@
  * alternatives would patch in (measured: see shared/notes/pvm.md): noxsave,
  * and clearcpuid= by number (word * 32 + bit in cpufeatures.h, the form
  * 6.1 accepts), e.g. popcnt 151, movbe 150, bmi1 291, bmi2 296, fsgsbase
- * 288.  This exact list got a 6.1 kernel through early boot on PVM.
+ * 288.  That list got a 6.1 kernel through early boot on PVM.
+ *
+ * The emulator has no SSE either, and ring-0 SIMD code picks itself from
+ * CPUID, which PVM answers with the host's values: the stock Debian kernel
+ * stopped in blake2s_compress_ssse3 (movd %ecx,%xmm15).  So also clear the
+ * features that select kernel SIMD code: pclmulqdq 129, ssse3 137, sse4_1
+ * 147, sse4_2 148, aes 153, avx 156, avx2 293, avx512f 304, sha_ni 317,
+ * gfni 520, vaes 521, vpclmulqdq 522.  6.1 parses at most 127 characters.
  */
 #define PVM_PARAMS	"noxsave clearcpuid=151,150,291,296,288,308,309," \
-			"158,306,311,312,298,145,534"
+			"158,306,311,312,298,145,129,137,147,148,153,156," \
+			"293,304,317,520,521,522,534"
 
 int cmdline_build(char *buf, size_t size, const struct vm_config *cfg,
 		  bool pvm)
