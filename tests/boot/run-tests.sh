@@ -201,7 +201,7 @@ if [ "${LIGHTVM_SLOW_TESTS:-0}" = 1 ]; then
 	DK=$("$ROOT/guest-config/fetch-debian-kernel.sh" | tail -n 1)
 	if [ "$TIER" = pvm ]; then
 		boot debian-stock "$INIT_EXIT" 2400 "$REACHED" -- \
-			-k "$DK/vmlinuz" -i "$OUT/spin.cpio" -m 1G \
+			-k "$DK/vmlinuz" -i "$OUT/spin.cpio" -m 512M \
 			-p "lightvm_init_exit=1"
 	else
 		boot debian-stock 0 600 "virtio_blk|virtio_net|$REACHED" -- \
