@@ -60,7 +60,7 @@ if [ "${BENCH_DEBIAN:-0}" = 1 ]; then
 	DK=$("$top/guest-config/fetch-debian-kernel.sh" | tail -n 1)
 	echo "stock Debian kernel ($(readlink "$DK/vmlinuz" || echo vmlinuz)):"
 	run debian-host-decompress 3600 -k "$DK/vmlinuz" -m 512M "${args[@]}"
-	run debian-guest-decompress 3600 -k "$DK/vmlinuz" -m 1G --guest-decompress "${args[@]}"
+	run debian-guest-decompress 3600 -k "$DK/vmlinuz" -m 512M --guest-decompress "${args[@]}"
 else
 	echo "stock Debian kernel: skipped (BENCH_DEBIAN=1 to run; tens of minutes on PVM)"
 fi
