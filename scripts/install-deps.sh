@@ -12,7 +12,7 @@ pkgs=(
 	valgrind					# leak check
 	busybox-static cpio				# guest initramfs
 	linux-source-6.1 flex bison libelf-dev libssl-dev dwarves	# guest kernel
-	xz-utils lz4 zstd e2fsprogs iproute2
+	xz-utils lz4 zstd e2fsprogs iproute2 iputils-ping util-linux
 	qemu-system-x86					# side-by-side benchmarks
 )
 

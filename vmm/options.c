@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lightvm.h"
+#include "net/net.h"
 
 #define LIGHTVM_VERSION	"0.1"
 
@@ -43,6 +44,12 @@ void lightvm_usage(FILE *f)
 "                         other users; ro: read-only, direct: O_DIRECT,\n"
 "                         serial: the ID the guest reads (1-20 characters),\n"
 "                         engine: libaio (default) or synchronous I/O\n"
+"      --net TAP[,mac=XX:XX:XX:XX:XX:XX]\n"
+"                         a virtio-net NIC on the tap device TAP\n"
+"                         (repeatable, up to 4; created if missing and\n"
+"                         permitted, but then down until configured);\n"
+"                         mac: the guest's address (default 52:54:00 and\n"
+"                         three bytes derived from TAP)\n"
 "  -v, --verbose          more detail on stderr (repeat for more)\n"
 "  -h, --help             this text\n"
 "      --version          print the version\n"
@@ -147,6 +154,7 @@ enum {
 	OPT_NO_DEFAULT_PARAMS,
 	OPT_VERSION,
 	OPT_DISK,
+	OPT_NET,
 };
 
 static const struct option long_opts[] = {
@@ -166,6 +174,7 @@ static const struct option long_opts[] = {
 	{ "no-default-params", no_argument, NULL, OPT_NO_DEFAULT_PARAMS },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "net", required_argument, NULL, OPT_NET },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -260,6 +269,88 @@ static int parse_disk(struct vm_config *cfg, const char *arg)
 	return 0;
 }
 
+/*
+ * --net TAP[,mac=XX:XX:XX:XX:XX:XX].  The interface name follows the
+ * kernel's rules (dev_valid_name: 1-15 bytes, not "." or "..", no '/',
+ * ':' or white space), so a typo is caught here and not as an obscure
+ * ioctl failure.  Names live in net_args, like disk_args above.
+ */
+static char net_args[LIGHTVM_MAX_NETS][64];
+
+static int check_ifname(const char *arg, const char *name)
+{
+	const char *p;
+
+	if (!*name || strlen(name) >= 16) {
+		err_set("--net %s: the tap name must be 1-15 characters", arg);
+		return -1;
+	}
+	for (p = name; *p; p++)
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) ||
+		    !isprint((unsigned char)*p))
+			break;
+	if (*p || !strcmp(name, ".") || !strcmp(name, "..")) {
+		err_set("--net %s: '%s' is not a valid interface name", arg,
+			name);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_net(struct vm_config *cfg, const char *arg)
+{
+	char what[sizeof(net_args[0]) + 8];
+	struct net_config *nc;
+	char *buf, *flag, *next;
+	unsigned int i;
+
+	if (empty_arg("--net", arg) < 0)
+		return -1;
+	if (cfg->nr_nets == LIGHTVM_MAX_NETS) {
+		err_set("--net %s: at most %d network devices", arg,
+			LIGHTVM_MAX_NETS);
+		return -1;
+	}
+	if (strlen(arg) >= sizeof(net_args[0])) {
+		err_set("--net %s: argument too long", arg);
+		return -1;
+	}
+	buf = net_args[cfg->nr_nets];
+	strcpy(buf, arg);
+	nc = &cfg->nets[cfg->nr_nets];
+	memset(nc, 0, sizeof(*nc));
+	nc->ifname = buf;
+	next = strchr(buf, ',');
+	if (next)
+		*next++ = '\0';
+	if (check_ifname(arg, buf) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "--net %s", buf);
+	while (next) {
+		flag = next;
+		next = strchr(flag, ',');
+		if (next)
+			*next++ = '\0';
+		if (strncmp(flag, "mac=", 4)) {
+			err_set("--net %s: unknown option '%s' (use mac=XX:XX:XX:XX:XX:XX)",
+				arg, flag);
+			return -1;
+		}
+		if (net_parse_mac(flag + 4, nc->mac, what) < 0)
+			return -1;
+		nc->has_mac = true;
+	}
+	/* One tap carries one NIC: a second attach would fail EBUSY. */
+	for (i = 0; i < cfg->nr_nets; i++) {
+		if (!strcmp(cfg->nets[i].ifname, nc->ifname)) {
+			err_set("--net %s: tap device given twice", nc->ifname);
+			return -1;
+		}
+	}
+	cfg->nr_nets++;
+	return 0;
+}
+
 static int parse_one(struct vm_config *cfg, int c, const char *arg)
 {
 	unsigned long n;
@@ -335,6 +426,8 @@ static int parse_one(struct vm_config *cfg, int c, const char *arg)
 		return 0;
 	case OPT_DISK:
 		return parse_disk(cfg, arg);
+	case OPT_NET:
+		return parse_net(cfg, arg);
 	}
 	return -1;
 }

@@ -193,6 +193,89 @@ ext4_root() {
 }
 ext4_root
 
+# virtio-net: Linux configures eth0 statically from ip= (no user space
+# needed), then the host pings it 100 times with 1400-byte payloads from
+# a network namespace holding the tap (traffic stays inside it), none may
+# be lost.  The init spins for ever here (no lightvm_init_exit): lightvm
+# is stopped with SIGTERM once the pings are done and must exit 143.  The
+# namespace goes away on every way out.
+NET_NS=""
+net_ns_down() {
+	[ -n "$NET_NS" ] && ip netns del "$NET_NS" 2>/dev/null
+	NET_NS=""
+}
+
+net_ping() {
+	local name=linux-virtio-net-ping log=$LOG_DIR/linux-virtio-net-ping.log
+	local ping_log=$LOG_DIR/linux-virtio-net-ping.ping
+	local up="IP-Config: Complete" pid rc i start secs summary
+	local ns_exec
+
+	selected "$name" || return 0
+	if ! command -v ping >/dev/null; then
+		fail "$name" "ping not installed (iputils-ping)"
+		return
+	fi
+	NET_NS=lvtest$$
+	trap net_ns_down EXIT
+	trap 'net_ns_down; exit 130' INT
+	trap 'net_ns_down; exit 143' TERM
+	ns_exec=(ip netns exec "$NET_NS")
+	if ! { ip netns add "$NET_NS" &&
+	       "${ns_exec[@]}" ip link set lo up &&
+	       "${ns_exec[@]}" ip tuntap add tap0 mode tap &&
+	       "${ns_exec[@]}" ip link set tap0 up &&
+	       "${ns_exec[@]}" ip addr add 10.0.2.1/24 dev tap0; } 2>"$log.stderr"; then
+		fail "$name" "cannot set up tap0 in a network namespace: $(tail -n 1 "$log.stderr")"
+		net_ns_down
+		return
+	fi
+	rm -f "$log" "$ping_log"
+	start=$(date +%s%3N)
+	"${ns_exec[@]}" "$LIGHTVM" run -k "$BZ" -i "$OUT/spin.cpio" "${MEM[@]}" \
+		--net tap0 -v --timeout 600 --console-log "$log" \
+		-p "ip=10.0.2.15::10.0.2.1:255.255.255.0::eth0:off $FAST" \
+		</dev/null >"$log.stderr" 2>&1 &
+	pid=$!
+	# Boot takes ~20 s here; eth0 is up once IP-Config says so.
+	for i in $(seq 300); do
+		grep -q "$up" "$log" 2>/dev/null && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 1
+	done
+	if grep -q "$up" "$log" 2>/dev/null; then
+		"${ns_exec[@]}" ping -c 100 -s 1400 -i 0.05 -W 2 10.0.2.15 \
+			>"$ping_log" 2>&1
+	fi
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	secs=$(( ($(date +%s%3N) - start) / 1000 ))
+	net_ns_down
+	trap - EXIT INT TERM
+	cat "$log.stderr" >>"$log"
+	summary=$(grep -E "packets transmitted" "$ping_log" 2>/dev/null)
+	if ! grep -q "$up" "$log"; then
+		fail "$name" "eth0 never configured (exit $rc, ${secs}s)"
+	elif [ "$rc" -ne 143 ]; then
+		fail "$name" "exit $rc after SIGTERM, expected 143"
+	elif ! grep -q "^100 packets transmitted, 100 received, 0% packet loss" "$ping_log"; then
+		fail "$name" "ping: ${summary:-$(tail -n 1 "$ping_log")}"
+	elif ! grep -qE "virtio_net virtio[0-9]+ eth0|device=eth0, hwaddr=52:54:00:" "$log"; then
+		fail "$name" "no eth0 with the default 52:54:00 MAC on the console"
+	elif ! grep -qE "virtio-net tap0 at .*\(0 exited to user space\).*, 0 needs-reset" "$log"; then
+		fail "$name" "-v counters: $(grep -E 'virtio-net tap0 at' "$log")"
+	else
+		pass "$name" "exit $rc, ${secs}s; $summary; $(grep -E 'rtt min' "$ping_log")"
+	fi
+}
+net_ping
+
 # The kernel's own decompressor (slow when emulated: minutes).
 boot linux-guest-decompress "$INIT_EXIT" 900 "$REACHED" "$INIT_RAN" -- \
 	-k "$BZ" -i "$INITRD" "${MEM[@]}" --guest-decompress -p "$INIT_PARAMS"

@@ -13,7 +13,7 @@ GUEST_SRC	:= tests/guest
 GUEST_OBJ	:= $(GUEST_BUILD)/obj
 
 GUEST_TESTS	:= hello exceptions timer smp spin triplefault badinsn panic \
-		   serial_input pci virtio_blk mxcsr
+		   serial_input pci virtio_blk mxcsr virtio_net
 GUEST_ELFS	:= $(GUEST_TESTS:%=$(GUEST_BUILD)/%.elf)
 GUEST_TEST_OBJS	:= $(GUEST_TESTS:%=$(GUEST_OBJ)/%.o)
 

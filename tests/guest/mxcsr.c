@@ -18,7 +18,8 @@ const char test_name[] = "mxcsr";
 #define MXCSR_DEFAULT	0x1f80
 #define MXCSR_TEST	0x7f80	/* round toward zero */
 
-static uint32_t rip_slot;
+/* Named from inline asm: external, so no compiler drops or renames it. */
+uint32_t mxcsr_rip_slot;
 static uint32_t table[8];
 
 static void sse_enable(void)
@@ -69,10 +70,10 @@ int test_main(void)
 		return 2;
 	}
 
-	rip_slot = 0;
-	asm volatile("stmxcsr rip_slot(%%rip)" : : : "memory");
-	if (rip_slot != MXCSR_TEST) {
-		printf("FAIL: RIP-relative stmxcsr gave 0x%x\n", rip_slot);
+	mxcsr_rip_slot = 0;
+	asm volatile("stmxcsr mxcsr_rip_slot(%%rip)" : : : "memory");
+	if (mxcsr_rip_slot != MXCSR_TEST) {
+		printf("FAIL: RIP-relative stmxcsr gave 0x%x\n", mxcsr_rip_slot);
 		return 3;
 	}
 

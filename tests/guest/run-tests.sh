@@ -77,6 +77,10 @@ fail() {
 	fi
 }
 
+# Commands run_case puts in front of lightvm (the virtio-net cases run it
+# inside their network namespace).
+IN_NS=()
+
 # run_case NAME EXPECTED TIMEOUT KERNEL [lightvm run options...]
 # Sets ELAPSED_MS.  Returns 0 if lightvm exited with EXPECTED.
 run_case() {
@@ -85,7 +89,7 @@ run_case() {
 	local guard=$((timeout + GUARD_EXTRA)) start rc
 	shift 4
 
-	local cmd=("$LIGHTVM" run -k "$elf" "$@" --timeout "$timeout")
+	local cmd=("${IN_NS[@]}" "$LIGHTVM" run -k "$elf" "$@" --timeout "$timeout")
 	echo "# ${cmd[*]}" >"$log"
 	if [ ! -f "$elf" ]; then
 		echo "missing kernel $elf (make guest)" >>"$log"
@@ -202,7 +206,8 @@ check_valgrind() {
 		fail "$name" "valgrind not installed"
 		return 0
 	fi
-	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all \
+	"${IN_NS[@]}" valgrind --error-exitcode=99 --leak-check=full \
+		--errors-for-leak-kinds=all \
 		"$LIGHTVM" run -k "$GUEST_DIR/$kernel.elf" "$@" --timeout 60 \
 		</dev/null >"$log" 2>&1
 	local rc=$?
@@ -326,6 +331,130 @@ check_virtio_blk_valgrind() {
 		-p "ro_disk count=300"
 }
 
+# ---- virtio-net: the test kernel talks to the host kernel over a tap ----
+
+# Each case gets a network namespace of its own holding tap0 as
+# 10.0.2.1/24: the guest's traffic never leaves it.  lightvm runs inside
+# (IN_NS).  The namespace goes on every way out of the script too.
+NET_NS=""
+
+net_down() {
+	[ -n "$NET_NS" ] && ip netns del "$NET_NS" 2>/dev/null
+	NET_NS=""
+	IN_NS=()
+}
+
+trap net_down EXIT
+trap 'net_down; exit 130' INT
+trap 'net_down; exit 143' TERM
+
+# net_up NAME: the namespace, or SKIP NAME and fail (not root, no tun).
+net_up() {
+	NET_NS=lvtest$$
+	if ! ip netns add "$NET_NS" 2>/dev/null; then
+		NET_NS=""
+		echo "SKIP $1 (cannot create a network namespace: not root?)"
+		return 1
+	fi
+	IN_NS=(ip netns exec "$NET_NS")
+	if ! { "${IN_NS[@]}" ip link set lo up &&
+	       "${IN_NS[@]}" ip tuntap add tap0 mode tap &&
+	       "${IN_NS[@]}" ip link set tap0 up &&
+	       "${IN_NS[@]}" ip addr add 10.0.2.1/24 dev tap0; } 2>/dev/null; then
+		net_down
+		echo "SKIP $1 (cannot set up tap0 in a namespace: no tun?)"
+		return 1
+	fi
+}
+
+# check_virtio_net NAME GUEST-PARAMS [lightvm options...]: ARP and echo
+# replies from the host kernel, checked by the test kernel byte for byte
+# (exit 0); then -v must show no notify exit, no NEEDS_RESET, the one
+# short frame it sent dropped and counted, and the RX ring running dry
+# once (the test sends before it posts RX buffers).
+check_virtio_net() {
+	local name=$1 params=$2 log
+	shift 2
+
+	selected "$name" || return 0
+	net_up "$name" || return 0
+	log=$LOG_DIR/$name.log
+	run_case "$name" 0 "$TIMEOUT" virtio_net -v -p "$params" "$@"
+	local rc=$?
+	net_down
+	[ $rc -eq 0 ] || return 0
+	if ! grep -Eq "virtio-net tap0 at 00:[0-9a-f]{2}\.0: [0-9]+ requests, [0-9]+ notifies \(0 exited to user space\), [0-9]+ interrupts \([0-9]+ suppressed, [0-9]+ INTx ioctls\), 0 needs-reset" "$log"; then
+		fail "$name" "-v counters: $(grep -E 'virtio-net tap0 at' "$log")"
+	elif ! grep -Eq "virtio-net tap0 at .*dropped rx 0 too big, 0 short, 0 errors; tx 1 short, 0 too big, 0 refused, 0 no link; rx waited for buffers [1-9]" "$log"; then
+		fail "$name" "drop counters: $(grep -E 'virtio-net tap0 at' "$log")"
+	else
+		pass "$name"
+	fi
+}
+
+# check_virtio_net_msg NAME EXPECTED MESSAGE HOW [lightvm options...]:
+# the hello kernel with a --net option; lightvm must exit EXPECTED with
+# MESSAGE on stderr.  HOW: "" as is; nocap without CAP_NET_ADMIN (it
+# cannot create a tap then); notun with no /dev/net/tun (an empty tmpfs
+# over /dev/net in a mount namespace of its own).
+check_virtio_net_msg() {
+	local name=$1 expected=$2 msg=$3 how=$4 ok=0
+	shift 4
+
+	selected "$name" || return 0
+	net_up "$name" || return 0
+	case $how in
+	nocap) IN_NS+=(setpriv --bounding-set=-net_admin) ;;
+	notun) IN_NS+=(unshare -m sh -c 'mount -t tmpfs none /dev/net && exec "$0" "$@"') ;;
+	esac
+	if run_case "$name" "$expected" "$TIMEOUT" hello "$@"; then
+		if grep -qF -- "$msg" "$LOG_DIR/$name.log"; then
+			ok=1
+		else
+			fail "$name" "no '$msg' on stderr"
+		fi
+	fi
+	net_down
+	[ $ok = 1 ] && pass "$name"
+}
+
+# A tap carries one NIC: a second VM on tap0 gets exit 125.
+check_virtio_net_busy() {
+	local name=virtio-net-busy holder i ok=0
+	local msg="--net tap0: the tap device is in use by another process"
+
+	selected "$name" || return 0
+	net_up "$name" || return 0
+	"${IN_NS[@]}" "$LIGHTVM" run -k "$GUEST_DIR/spin.elf" --net tap0 \
+		--timeout 10 </dev/null >"$LOG_DIR/$name-holder.log" 2>&1 &
+	holder=$!
+	for i in $(seq 50); do
+		grep -q spinning "$LOG_DIR/$name-holder.log" && break
+		sleep 0.1
+	done
+	if run_case "$name" 125 "$TIMEOUT" hello --net tap0; then
+		if grep -qF -- "$msg" "$LOG_DIR/$name.log"; then
+			ok=1
+		else
+			fail "$name" "no '$msg' on stderr"
+		fi
+	fi
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	net_down
+	[ $ok = 1 ] && pass "$name"
+}
+
+# memcheck over the net I/O thread, the tap and the teardown.
+check_virtio_net_valgrind() {
+	local name=valgrind-virtio-net
+
+	selected "$name" || return 0
+	net_up "$name" || return 0
+	check_valgrind "$name" virtio_net --net tap0 -p "count=20"
+	net_down
+}
+
 SELECTED=("$@")
 
 if [ ! -x "$LIGHTVM" ]; then
@@ -377,9 +506,33 @@ check_virtio_blk_count
 check_virtio_blk_locked
 check virtio-blk-missing 125	hello		--disk /nonexistent/lightvm.img
 check virtio-blk-bad-option 125	hello		--disk "$LOG_DIR/x.img,rw"
+check_virtio_net virtio-net		'mac=0x525400123456 count=50' \
+	--net tap0,mac=52:54:00:12:34:56
+check_virtio_net virtio-net-nomrg	'nomrg count=20'	--net tap0
+check_virtio_net virtio-net-small-bufs	'rxbuf=256 count=20'	--net tap0
+check_virtio_net virtio-net-tiny-bufs	'rxbuf=64 count=5'	--net tap0
+check_virtio_net virtio-net-intx	'intx count=20'		--net tap0
+check_virtio_net virtio-net-no-event-idx 'noevent_idx count=20' --net tap0
+check_virtio_net virtio-net-smp		'count=20'		--net tap0 -c 2
+check_virtio_net_busy
+check_virtio_net_msg virtio-net-created 0 \
+	"--net tapnew: created the tap device; it stays down until configured" \
+	'' --net tapnew
+check_virtio_net_msg virtio-net-no-tap 125 \
+	"--net tap9: no such tap device (create it with \`ip tuntap add tap9 mode tap\`)" \
+	nocap --net tap9
+check_virtio_net_msg virtio-net-not-a-tap 125 \
+	"--net lo: not a single-queue tap device" '' --net lo
+check_virtio_net_msg virtio-net-no-tun 125 \
+	"--net tap0: /dev/net/tun: No such file or directory" notun --net tap0
+check_virtio_net_msg virtio-net-multicast-mac 125 \
+	"is a multicast address" '' --net tap0,mac=01:00:5e:00:00:01
+check_virtio_net_msg virtio-net-bad-mac 125 \
+	"--net tap0: bad MAC address" '' --net tap0,mac=52:54:00:12:34
 check_valgrind valgrind-hello	hello
 check_valgrind valgrind-smp-4	smp		-c 4 -p cpus=4
 check_virtio_blk_valgrind
+check_virtio_net_valgrind
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

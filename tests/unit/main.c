@@ -18,6 +18,7 @@ static Suite *(*const suites[])(void) = {
 	pci_suite,
 	virtq_suite,
 	blk_suite,
+	net_suite,
 	boot_suite,
 	loader_suite,
 };

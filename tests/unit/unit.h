@@ -15,5 +15,6 @@ Suite *io_bus_suite(void);	/* test_io_bus.c: port/MMIO dispatch */
 Suite *pci_suite(void);		/* test_pci.c: config space, BARs, MSI-X */
 Suite *virtq_suite(void);	/* test_virtq.c: the split-ring walker */
 Suite *blk_suite(void);		/* test_blk.c: virtio-blk requests, disks */
+Suite *net_suite(void);		/* test_net.c: virtio-net frames, taps, MACs */
 
 #endif

@@ -92,7 +92,7 @@ int virtio_dev_register(struct virtio_dev *dev, uint32_t class_code)
 	if (pci_device_register(&dev->pci) < 0)
 		return -1;
 	dev->registered = true;
-	/* Append: -v lists devices in --disk order. */
+	/* Append: -v lists devices in --disk, then --net order. */
 	last = dev->vm->devices;
 	while (last && last->next)
 		last = last->next;
@@ -258,6 +258,9 @@ int virtio_devices_create(struct vm *vm)
 	for (i = 0; i < vm->cfg->nr_disks; i++)
 		if (virtio_blk_create(vm, &vm->cfg->disks[i]) < 0)
 			return -1;
+	for (i = 0; i < vm->cfg->nr_nets; i++)
+		if (virtio_net_create(vm, &vm->cfg->nets[i]) < 0)
+			return -1;
 	return 0;
 }
 
@@ -281,7 +284,7 @@ void virtio_print_stats(struct vm *vm)
 		return;
 	for (dev = vm->devices; dev; dev = dev->next) {
 		const struct virtio_stats *s = &dev->stats;
-		char extra[160] = "";
+		char extra[320] = "";
 
 		if (dev->ops->describe)
 			dev->ops->describe(dev, extra, sizeof(extra));

@@ -67,9 +67,12 @@ static void *iothread_main(void *arg)
 			uint32_t tag = ev[i].data.u32;
 			uint64_t cnt = 0;
 
-			/* Level-triggered: reading resets the counter. */
-			if (read(fd_of(dev, tag), &cnt, sizeof(cnt)) !=
-			    sizeof(cnt))
+			/* Level-triggered: reading resets the counter.  A
+			 * data backend (a tap) is the device's to read. */
+			if (tag == TAG_BACKEND && dev->backend_data)
+				cnt = 0;
+			else if (read(fd_of(dev, tag), &cnt, sizeof(cnt)) !=
+				 sizeof(cnt))
 				cnt = 0;
 			if (tag < dev->nr_vqs) {
 				kicked |= 1u << tag;
@@ -112,9 +115,11 @@ int virtio_iothread_start(struct virtio_dev *dev)
 	for (i = 0; i < dev->nr_vqs; i++)
 		if (watch(dev, dev->notify_fd[i], i) < 0)
 			return -1;
-	if (dev->backend_fd >= 0 &&
-	    watch(dev, dev->backend_fd, TAG_BACKEND) < 0)
-		return -1;
+	if (dev->backend_fd >= 0) {
+		if (watch(dev, dev->backend_fd, TAG_BACKEND) < 0)
+			return -1;
+		dev->backend_watched = true;
+	}
 	/* Signals stay blocked: vm_create blocked them before we got here. */
 	err = pthread_create(&dev->thread, NULL, iothread_main, dev);
 	if (err) {
@@ -124,6 +129,28 @@ int virtio_iothread_start(struct virtio_dev *dev)
 	}
 	pthread_setname_np(dev->thread, "virtio-io");
 	dev->thread_started = true;
+	return 0;
+}
+
+/*
+ * Removed rather than masked: epoll reports EPOLLERR and EPOLLHUP even
+ * for an fd registered with no events, and a tap whose interface was
+ * deleted under us polls as EPOLLERR for ever.
+ */
+int virtio_dev_watch_backend(struct virtio_dev *dev, bool on)
+{
+	if (dev->epoll_fd < 0 || dev->backend_fd < 0 ||
+	    dev->backend_watched == on)
+		return 0;
+	if (on) {
+		if (watch(dev, dev->backend_fd, TAG_BACKEND) < 0)
+			return -1;
+	} else if (epoll_ctl(dev->epoll_fd, EPOLL_CTL_DEL, dev->backend_fd,
+			     NULL) < 0) {
+		err_set("%s: epoll_ctl: %s", dev->name, strerror(errno));
+		return -1;
+	}
+	dev->backend_watched = on;
 	return 0;
 }
 

@@ -3,7 +3,7 @@
  * virtio.h - interface of vmm/virtio: the split virtqueue walker every
  * device uses (virtq.c), the generic device state behind the legacy
  * virtio-PCI transport (device.c, legacy_pci.c, iothread.c), and the
- * devices themselves (blk.c).
+ * devices themselves (blk.c, net.c).
  *
  * Threads and locks.  Register accesses come from vCPU threads; rings are
  * walked and completed by the device's own I/O thread.  dev->lock guards
@@ -205,6 +205,8 @@ struct virtio_dev {
 	int epoll_fd;			/* I/O thread */
 	int ctl_fd;			/* eventfd: re-check state / stop */
 	int backend_fd;			/* the device's completion fd or -1 */
+	bool backend_data;		/* ...carries data (a tap): not read here */
+	bool backend_watched;		/* ...is in the epoll set */
 	bool stop;
 	pthread_t thread;
 	bool thread_started;
@@ -285,9 +287,16 @@ int virtio_iothread_start(struct virtio_dev *dev);
 void virtio_iothread_stop(struct virtio_dev *dev);
 /* Wake the I/O thread to look at every queue again. */
 void virtio_dev_kick_thread(struct virtio_dev *dev);
+/*
+ * Add or remove the backend fd from the thread's epoll set, so a device
+ * with nowhere to put data (no receive buffers) is not woken for it.
+ * Idempotent; a no-op without an I/O thread.  0 or -1 with err_set().
+ */
+int virtio_dev_watch_backend(struct virtio_dev *dev, bool on);
 
 /* ---- the VM's virtio devices (device.c) ---- */
-/* One virtio-blk per --disk; call once the PCI bus exists. */
+/* One virtio-blk per --disk, one virtio-net per --net; call once the
+ * PCI bus exists. */
 int virtio_devices_create(struct vm *vm);
 /* Stop every device: drain its I/O, flush, leave PCI. */
 void virtio_devices_destroy(struct vm *vm);
@@ -303,5 +312,17 @@ void virtio_print_stats(struct vm *vm);
 struct virtio_dev *virtio_blk_new(struct vm *vm, const struct disk_config *dc);
 int virtio_blk_create(struct vm *vm, const struct disk_config *dc);
 void virtio_blk_free(struct virtio_dev *dev);
+
+/* ---- virtio-net (net.c) ---- */
+#define VIRTIO_NET_QUEUE_SIZE	256
+#define VIRTIO_NET_CLASS	0x020000	/* network, Ethernet */
+
+struct tap;
+/* Build a NIC on `tap` (which it then owns, even on failure) without
+ * registering it (tests), or open the tap, build and register it. */
+struct virtio_dev *virtio_net_new(struct vm *vm, const struct net_config *nc,
+				  struct tap *tap);
+int virtio_net_create(struct vm *vm, const struct net_config *nc);
+void virtio_net_free(struct virtio_dev *dev);
 
 #endif
