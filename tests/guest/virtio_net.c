@@ -18,6 +18,17 @@
  *      device drops and counts it; the runner reads the -v counters);
  *   4. with count=N, N more echo requests one after the other.
  *
+ * With flood=N (bench/net.sh) steps 2-4 give way to a throughput run
+ * after step 1, with as little guest work per frame as can be: N frames
+ * of size= bytes (60..1514, default 1514, Ethernet header included)
+ * with EtherType 0x88b6 (IEEE local experimental: the host kernel drops
+ * them) to the host's MAC, all TX descriptors pointing at one buffer and
+ * kept in flight; then a request (EtherType 0x88b5, "LVGO", N, size) for
+ * N such frames from the host, which bench/net-peer answers, counted
+ * and given straight back to the device.  Each half is timed in TSC
+ * cycles and reported on one "flood: " line; a device that also offers
+ * CTRL_VQ (QEMU's) is accepted, it is not taken.
+ *
  * TX frames alternate between one descriptor (header and frame together,
  * ANY_LAYOUT), two (header apart), and an indirect table.  RX buffers
  * are single descriptors of rxbuf= bytes (default 2048) with
@@ -32,13 +43,14 @@
  *   nomrg, noevent_idx, intx (INTx through the IOAPIC, ISR acknowledges)
  *   rxbuf=N             MRG_RXBUF buffer size, 64..2048
  *   count=N             the extra echo requests
+ *   flood=N, size=S     the throughput run instead of steps 2-4
  *
  * Addresses: we are 10.0.2.15, the host's tap 10.0.2.1/24.
  *
  * Statuses: 1 no device, 2 wrong IDs or BARs, 3 status handshake, 4
  * features, 5 MSI-X/INTx, 6 queue set-up, 7 MAC, 8 ARP, 9 echo reply,
  * 10 short frame not returned, 11 bulk run, 12 a used entry that makes
- * no sense, 15 nothing within 5 s.
+ * no sense, 13 flood run (nothing came back), 15 nothing within 5 s.
  */
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
@@ -87,6 +99,10 @@ const char test_name[] = "virtio_net";
 #define ARP_LEN			28
 #define ICMP_ECHO_REPLY		0
 #define ICMP_ECHO		8
+#define ETH_P_LVGO		0x88b5	/* flood: the request to the host */
+#define ETH_P_FLOOD		0x88b6	/* flood: the frames either way */
+#define FLOOD_MIN		60	/* shortest Ethernet frame, no FCS */
+#define FLOOD_IDLE_TICKS	100	/* 1 s without a frame ends RX */
 
 #define F(bit)			(1u << (bit))
 
@@ -199,6 +215,12 @@ static void put16be(uint8_t *p, uint16_t v)
 {
 	p[0] = v >> 8;
 	p[1] = v;
+}
+
+static void put32be(uint8_t *p, uint32_t v)
+{
+	put16be(p, v >> 16);
+	put16be(p + 2, (uint16_t)v);
 }
 
 static uint16_t get16be(const uint8_t *p)
@@ -336,7 +358,7 @@ static int negotiate(void)
 			   F(VIRTIO_NET_F_GUEST_TSO6);
 
 	if ((host & offered) != offered ||
-	    (host & F(VIRTIO_NET_F_CTRL_VQ))) {
+	    ((host & F(VIRTIO_NET_F_CTRL_VQ)) && !cmdline_has("flood"))) {
 		printf("FAIL: host features %08x (want %08x, no CTRL_VQ)\n",
 		       host, offered);
 		return 4;
@@ -916,6 +938,145 @@ static int bulk(uint64_t count)
 	return 0;
 }
 
+/* ---- flood=N: throughput with little work per frame ---- */
+
+/* Header and frame, shared by every TX descriptor of the flood. */
+static uint8_t flood_buf[sizeof(struct virtio_net_hdr_mrg_rxbuf) +
+			 FRAME_MAX] __aligned(64);
+
+/*
+ * N frames of `size` bytes to the host, up to QSIZE in flight: a batch of
+ * free heads goes into the avail ring with one publish, and whatever the
+ * device has used comes back to the free list.  The frames need not
+ * differ, so the descriptors are written once.
+ */
+static int flood_tx(uint64_t n, unsigned int size)
+{
+	struct queue *q = &nic.q[TXQ];
+	uint16_t free_heads[QSIZE], heads[QSIZE];
+	unsigned int i, k, nr_free = QSIZE, irqs = tx_irqs, t = ticks;
+	uint64_t queued = 0, done = 0, tsc;
+
+	memset(flood_buf, 0, sizeof(flood_buf));
+	eth_header(flood_buf + nic.hdr_len, nic.host_mac, ETH_P_FLOOD);
+	for (i = 0; i < QSIZE; i++) {
+		set_desc(q->desc, i, flood_buf, nic.hdr_len + size, 0, 0);
+		free_heads[i] = (uint16_t)i;
+	}
+	tsc = rdtsc();
+	while (done < n) {
+		for (k = 0; nr_free && queued < n; k++, queued++)
+			heads[k] = free_heads[--nr_free];
+		if (k)
+			publish(q, heads, k);
+		if (wait_used(q, WAIT_TICKS)) {
+			printf("FAIL: flood TX: nothing used within 5 s (%lu of %lu done)\n",
+			       done, n);
+			return 13;
+		}
+		while (q->last_used != ld16(&q->used->idx)) {
+			uint32_t id = q->used->ring[q->last_used++ % QSIZE].id;
+
+			if (id >= QSIZE || nr_free == QSIZE) {
+				printf("FAIL: flood TX used id %u\n", id);
+				return 12;
+			}
+			free_heads[nr_free++] = (uint16_t)id;
+			done++;
+		}
+	}
+	tsc = rdtsc() - tsc;
+	printf("flood: tx %lu of %lu frames of %u bytes in %lu TSC cycles, %u interrupts, %u ticks\n",
+	       done, n, size, tsc, tx_irqs - irqs, ticks - t);
+	return 0;
+}
+
+/*
+ * Ask the host for N frames of `size` bytes and take them as they come:
+ * count the ones with our EtherType (skipping the host's other chatter),
+ * give every used buffer straight back, one publish per batch.  Ends at
+ * N frames, or after 1 s without one (the line then says how many came).
+ */
+static int flood_rx(uint64_t n, unsigned int size)
+{
+	struct queue *q = &nic.q[RXQ];
+	unsigned int k, b, cont = 0, limit = WAIT_TICKS;
+	unsigned int irqs = rx_irqs, t = ticks;
+	uint64_t got = 0, bad_len = 0, tsc, last;
+	uint16_t reposts[NR_RX];
+	uint32_t len;
+	int r;
+
+	eth_header(pkt, nic.host_mac, ETH_P_LVGO);
+	memset(pkt + ETH_HLEN, 0, FLOOD_MIN - ETH_HLEN);
+	memcpy(pkt + ETH_HLEN, "LVGO", 4);
+	put32be(pkt + ETH_HLEN + 4, (uint32_t)n);
+	put16be(pkt + ETH_HLEN + 8, (uint16_t)size);
+	tsc = last = rdtsc();
+	if (tx(FLOOD_MIN))
+		return 13;
+	while (got < n && !wait_used(q, limit)) {
+		uint64_t before = got;
+
+		for (k = 0; q->last_used != ld16(&q->used->idx); k++) {
+			const uint8_t *f;
+
+			r = rx_used(&b, &len);
+			if (r)
+				return r;
+			reposts[k] = rx_post_desc(b);
+			/* The rest of a frame that spans MRG buffers. */
+			if (cont) {
+				cont--;
+				continue;
+			}
+			if (nic.mrg) {
+				const struct virtio_net_hdr_mrg_rxbuf *h =
+					(const void *)rx_buf[b];
+
+				f = rx_buf[b] + nic.hdr_len;
+				cont = h->num_buffers ? h->num_buffers - 1 : 0;
+			} else {
+				f = rx_buf[b];
+			}
+			if (get16be(f + 12) != ETH_P_FLOOD)
+				continue;
+			got++;
+			if (!cont && len != nic.hdr_len + size)
+				bad_len++;
+		}
+		publish(q, reposts, k);
+		if (got != before) {
+			last = rdtsc();
+			limit = FLOOD_IDLE_TICKS;
+		}
+	}
+	if (!got) {
+		printf("FAIL: flood RX: no frame from the host (bench/net-peer?)\n");
+		return 13;
+	}
+	printf("flood: rx %lu of %lu frames of %u bytes in %lu TSC cycles, %u interrupts, %u ticks, %lu of the wrong length\n",
+	       got, n, size, last - tsc, rx_irqs - irqs, ticks - t, bad_len);
+	return 0;
+}
+
+static int flood(uint64_t n)
+{
+	uint64_t size = FRAME_MAX;
+	int r;
+
+	cmdline_get_uint("size", &size);
+	if (size < FLOOD_MIN || size > FRAME_MAX) {
+		printf("FAIL: size=%lu: %u..%u\n", size, FLOOD_MIN,
+		       FRAME_MAX);
+		return 13;
+	}
+	r = flood_tx(n, (unsigned int)size);
+	if (!r)
+		r = flood_rx(n, (unsigned int)size);
+	return r;
+}
+
 int test_main(void)
 {
 	uint64_t count = 0, rxbuf = RX_BUF_MAX;
@@ -945,12 +1106,16 @@ int test_main(void)
 	if (r)
 		return r;
 	r = check_arp();
-	if (!r)
-		r = check_echo();
-	if (!r)
-		r = check_short_frame();
-	if (!r && cmdline_get_uint("count", &count) && count)
-		r = bulk(count);
+	if (!r && cmdline_get_uint("flood", &count) && count) {
+		r = flood(count);
+	} else {
+		if (!r)
+			r = check_echo();
+		if (!r)
+			r = check_short_frame();
+		if (!r && cmdline_get_uint("count", &count) && count)
+			r = bulk(count);
+	}
 	if (!r && config_irqs) {
 		printf("FAIL: %u configuration interrupts (NEEDS_RESET?)\n",
 		       config_irqs);

@@ -34,6 +34,8 @@
  * for an Ethernet header with one VLAN tag.
  */
 #define NET_MAX_FRAME		(65536 + NET_ETH_HLEN + 4)
+/* Ethernet frame without FCS, with one VLAN tag: 1514 + 4. */
+#define NET_ETH_MAX_NO_GSO	(1514 + 4)
 
 struct tap;
 

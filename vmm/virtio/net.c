@@ -29,8 +29,10 @@
  * for the next one.  Without it "The device MUST use only a single
  * descriptor" (same section): one chain per frame, and the driver is to
  * give big ones ("buffers of at least 65562 bytes" with GUEST_TSO*, else
- * 1526, 5.1.6.3.1).  Either way a frame longer than the buffers at hand
- * is dropped and counted, the buffers kept: tun cuts such a frame short
+ * 1526, 5.1.6.3.1).  With MRG_RXBUF nothing is read until the buffers
+ * can hold the largest frame the agreed features allow, as QEMU does.
+ * Either way a frame longer than the buffers at hand is dropped and
+ * counted, the buffers kept: tun cuts such a frame short
  * without saying so, so a spare host buffer behind the guest's catches
  * the excess and tells us.  When the ring runs dry the tap fd leaves the
  * I/O thread's epoll set until the driver adds buffers and kicks queue 0:
@@ -98,6 +100,8 @@ struct virtio_net {
 	bool configured;		/* tap set up for the agreed features */
 	bool mrg;			/* MRG_RXBUF agreed */
 	unsigned int hdr_len;		/* 10 or 12 */
+	uint64_t rx_max;		/* largest frame the tap may send us,
+					 * header included */
 	bool tap_gone;			/* the interface was deleted */
 	bool rx_parked;			/* tap fd out of epoll: no buffers */
 	bool tx_error_logged;
@@ -193,6 +197,9 @@ static int configure(struct virtio_net *n)
 		if (f & F(VIRTIO_NET_F_GUEST_TSO6))
 			offload |= TUN_F_TSO6;
 	}
+	/* Without TSO the tap sends at most an Ethernet frame (+ VLAN tag). */
+	n->rx_max = n->hdr_len + ((offload & (TUN_F_TSO4 | TUN_F_TSO6)) ?
+				  NET_MAX_FRAME : NET_ETH_MAX_NO_GSO);
 	err = net_tap_set_vnet_hdr_len(n->tap, n->hdr_len);
 	if (!err)
 		err = net_tap_set_offload(n->tap, offload);
@@ -307,10 +314,16 @@ static void rx_consume(struct virtio_net *n, unsigned int k)
  * Take chains until the kept ones can hold the largest frame (one chain
  * without MRG_RXBUF).  Returns false if the queue broke.
  */
+static bool rx_holding_all(const struct virtio_net *n)
+{
+	return n->nr_rx_bufs == VIRTIO_NET_QUEUE_SIZE ||
+	       RX_ARENA - n->rx_iov_used < VQ_MAX_SEGS;
+}
+
 static bool rx_gather(struct virtio_net *n, struct virtqueue *vq)
 {
 	struct virtio_dev *dev = &n->vdev;
-	uint64_t want = n->hdr_len + NET_MAX_FRAME;
+	uint64_t want = n->rx_max;
 	struct vq_chain c;
 
 	while (n->mrg ? n->rx_len < want : !n->nr_rx_bufs) {
@@ -318,7 +331,7 @@ static bool rx_gather(struct virtio_net *n, struct virtqueue *vq)
 			return true;
 		/* Every kept chain holds a descriptor: a driver cannot
 		 * have more buffers out than the queue has entries. */
-		if (n->nr_rx_bufs == VIRTIO_NET_QUEUE_SIZE) {
+		if (rx_holding_all(n)) {
 			if (vq_has_avail(vq))
 				virtio_dev_needs_reset(dev, vq,
 					"queue 0: more receive buffers outstanding than queue entries");
@@ -397,6 +410,15 @@ static enum rx_result rx_one(struct virtio_net *n, struct virtqueue *vq)
 	ssize_t ret;
 
 	if (!rx_gather(n, vq) || !n->nr_rx_bufs)
+		return RX_NO_BUFFERS;
+	/*
+	 * Read only once the buffers can hold any frame the tap may send,
+	 * as QEMU does: a frame read into too little room is lost, while
+	 * waiting for the driver's next buffers costs nothing.  Holding all
+	 * the ring can give, read anyway: the driver's buffers are too few
+	 * for the features it took, and the frame then is dropped, counted.
+	 */
+	if (n->mrg && n->rx_len < n->rx_max && !rx_holding_all(n))
 		return RX_NO_BUFFERS;
 	cnt = n->mrg ? n->rx_iov_used : n->rx_bufs[0].nr_iov;
 	if (cnt > RX_READ_IOVS)
