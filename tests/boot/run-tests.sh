@@ -285,7 +285,7 @@ if [ "${LIGHTVM_SLOW_TESTS:-0}" = 1 ]; then
 	if [ "$TIER" = pvm ]; then
 		boot debian-stock "$INIT_EXIT" 2400 "$REACHED" -- \
 			-k "$DK/vmlinuz" -i "$OUT/spin.cpio" -m 512M \
-			-p "lightvm_init_exit=1"
+			-p "lightvm_init_exit=1 $FAST"
 	else
 		boot debian-stock 0 600 "virtio_blk|virtio_net|$REACHED" -- \
 			-k "$DK/vmlinuz" -i "$DK/initramfs-busybox.cpio" -m 1G
