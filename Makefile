@@ -29,7 +29,16 @@ SAN_FLAGS	:= -fsanitize=address,undefined -fno-omit-frame-pointer \
 SAN_OBJS	:= $(VMM_LIB_SRCS:%.c=$(BUILD)/san/%.o) \
 		   $(UNIT_SRCS:%.c=$(BUILD)/san/%.o)
 
-.PHONY: all check test unit unit-san guest-tests boot-tests bench clean
+# Host-side benchmark helpers (bench/blk.sh, bench/net.sh); blk-service
+# links the VMM's objects like the unit tests do.
+BENCH_BUILD	:= $(BUILD)/bench
+BENCH_BINS	:= $(BENCH_BUILD)/blk-raw $(BENCH_BUILD)/blk-service \
+		   $(BENCH_BUILD)/tsc-hz $(BENCH_BUILD)/net-peer \
+		   $(BENCH_BUILD)/net-raw
+BENCH_OBJS	:= $(BENCH_BINS:$(BENCH_BUILD)/%=$(BUILD)/obj/bench/%.o)
+
+.PHONY: all check test unit unit-san guest-tests boot-tests bench bench-bins \
+	clean
 all: lightvm guest
 
 lightvm: $(VMM_OBJS)
@@ -48,6 +57,21 @@ $(BUILD)/unit-tests: $(VMM_LIB_OBJS) $(UNIT_OBJS)
 
 $(BUILD)/unit-tests-san: $(SAN_OBJS)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+bench-bins: $(BENCH_BINS)
+
+$(BENCH_BUILD)/blk-raw: $(BUILD)/obj/bench/blk-raw.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -laio
+
+$(BENCH_BUILD)/blk-service: $(BUILD)/obj/bench/blk-service.o $(VMM_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BENCH_BUILD)/tsc-hz $(BENCH_BUILD)/net-peer $(BENCH_BUILD)/net-raw: \
+		$(BENCH_BUILD)/%: $(BUILD)/obj/bench/%.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^
 
 include tests/guest/guest.mk
 
@@ -69,10 +93,11 @@ check: unit unit-san guest-tests
 
 test: check boot-tests
 
-bench: lightvm guest
+bench: lightvm guest bench-bins
 	bench/run.sh
 
 clean:
 	rm -rf $(BUILD) lightvm
 
--include $(VMM_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(SAN_OBJS:.o=.d)
+-include $(VMM_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(SAN_OBJS:.o=.d) \
+	 $(BENCH_OBJS:.o=.d)

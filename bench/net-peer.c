@@ -19,7 +19,9 @@
  * frames a reader has taken (tun counts on read), tx_dropped the ones it
  * threw away.  read and dropped are their increase over the whole run.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

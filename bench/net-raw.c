@@ -27,7 +27,9 @@
  *
  *   raw: dir=tx|rx size=S frames=N seconds=T fps=F [read_fps=R lost=L]
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -10,7 +10,7 @@
 #     (--net tap0) and under QEMU 7.2 (-netdev tap, vhost=off; and
 #     vhost=on when /dev/vhost-net exists).  Each half is timed by the
 #     guest in TSC cycles, so boot (SeaBIOS under QEMU) is left out;
-#     cycles become seconds at the host's TSC rate (build/bench/net-tsc),
+#     cycles become seconds at the host's TSC rate (build/bench/tsc-hz),
 #     checked against the guest's 100 Hz tick count.  On a PVM host guest
 #     ring 0 is emulated (~1.4 M instructions/s): these figures are
 #     dominated by the emulated driver, not by the VMMs' tap paths.
@@ -62,10 +62,7 @@ GUEST_IP=10.0.2.15
 [ -x "$LIGHTVM" ] || { echo "bench: $LIGHTVM missing (make lightvm)"; exit 1; }
 [ -f "$KERNEL" ] || { echo "bench: $KERNEL missing (make guest)"; exit 1; }
 mkdir -p "$BIN" "$LOGS"
-for h in peer raw tsc; do
-	"${CC:-cc}" -O2 -Wall -Wextra -Werror -o "$BIN/net-$h" \
-		"$top/bench/net-$h.c"
-done
+make -s -C "$top" bench-bins	# net-peer, net-raw, tsc-hz
 have_qemu=1
 command -v "$QEMU" >/dev/null || have_qemu=0
 
@@ -142,7 +139,7 @@ bg_forget() {
 	BG_PIDS=("${keep[@]}")
 }
 
-tsc_hz=$("$BIN/net-tsc")
+tsc_hz=$("$BIN/tsc-hz")
 
 # ---- 1. the test kernel's flood under lightvm and QEMU ----
 
@@ -405,7 +402,7 @@ row() {
 
 echo "virtio-net: test kernel virtio_net 'flood=$FRAMES size=S' (each way), $RUNS runs"
 echo "per VMM and size, interleaved, medians; frames/s from the guest's TSC-timed"
-printf 'loops at the host TSC rate (%.3f MHz, net-tsc).  Guest ring 0 is emulated on\n' \
+printf 'loops at the host TSC rate (%.3f MHz, tsc-hz).  Guest ring 0 is emulated on\n' \
 	"$(calc "$tsc_hz / 1e6")"
 echo "PVM hosts (~1.4 M instr/s): these figures are bound by the emulated driver."
 echo "MB/s = Ethernet frame bytes (no virtio header) per second / 1e6."

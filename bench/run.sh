@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ./boot-hello.sh
+./blk.sh
 ./linux-boot.sh
+./net.sh
