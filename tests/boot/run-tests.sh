@@ -205,11 +205,13 @@ net_ns_down() {
 	NET_NS=""
 }
 
+# net_ping NAME IP-PARAM [dhcp]: eth0 configured from ip= (static, or by
+# DHCP from busybox udhcpd in the namespace), then 100 pings from there.
 net_ping() {
-	local name=linux-virtio-net-ping log=$LOG_DIR/linux-virtio-net-ping.log
-	local ping_log=$LOG_DIR/linux-virtio-net-ping.ping
+	local name=$1 ipconf=$2 dhcp=${3:-} log=$LOG_DIR/$1.log
+	local ping_log=$LOG_DIR/$1.ping
 	local up="IP-Config: Complete" pid rc i start secs summary
-	local ns_exec
+	local ns_exec dhcpd_pid=""
 
 	selected "$name" || return 0
 	if ! command -v ping >/dev/null; then
@@ -231,11 +233,20 @@ net_ping() {
 		return
 	fi
 	rm -f "$log" "$ping_log"
+	if [ "$dhcp" = dhcp ]; then
+		# One lease, for the guest; only inside this namespace.
+		printf '%s\n' "start 10.0.2.15" "end 10.0.2.15" "interface tap0" \
+			"lease_file $OUT/udhcpd.leases" "option subnet 255.255.255.0" \
+			"option router 10.0.2.1" >"$OUT/udhcpd.conf"
+		: >"$OUT/udhcpd.leases"
+		"${ns_exec[@]}" busybox udhcpd -f "$OUT/udhcpd.conf" \
+			>"$log.dhcpd" 2>&1 &
+		dhcpd_pid=$!
+	fi
 	start=$(date +%s%3N)
 	"${ns_exec[@]}" "$LIGHTVM" run -k "$BZ" -i "$OUT/spin.cpio" "${MEM[@]}" \
 		--net tap0 -v --timeout 600 --console-log "$log" \
-		-p "ip=10.0.2.15::10.0.2.1:255.255.255.0::eth0:off $FAST" \
-		</dev/null >"$log.stderr" 2>&1 &
+		-p "$ipconf $FAST" </dev/null >"$log.stderr" 2>&1 &
 	pid=$!
 	# Boot takes ~20 s here; eth0 is up once IP-Config says so.
 	for i in $(seq 300); do
@@ -256,12 +267,16 @@ net_ping() {
 	wait "$pid"
 	rc=$?
 	secs=$(( ($(date +%s%3N) - start) / 1000 ))
+	[ -n "$dhcpd_pid" ] && kill "$dhcpd_pid" 2>/dev/null && wait "$dhcpd_pid" 2>/dev/null
 	net_ns_down
 	trap - EXIT INT TERM
 	cat "$log.stderr" >>"$log"
 	summary=$(grep -E "packets transmitted" "$ping_log" 2>/dev/null)
 	if ! grep -q "$up" "$log"; then
 		fail "$name" "eth0 never configured (exit $rc, ${secs}s)"
+	elif [ "$dhcp" = dhcp ] &&
+	     ! grep -q "IP-Config: Got DHCP answer from 10.0.2.1, my address is 10.0.2.15" "$log"; then
+		fail "$name" "no DHCP answer on the console"
 	elif [ "$rc" -ne 143 ]; then
 		fail "$name" "exit $rc after SIGTERM, expected 143"
 	elif ! grep -q "^100 packets transmitted, 100 received, 0% packet loss" "$ping_log"; then
@@ -274,7 +289,8 @@ net_ping() {
 		pass "$name" "exit $rc, ${secs}s; $summary; $(grep -E 'rtt min' "$ping_log")"
 	fi
 }
-net_ping
+net_ping linux-virtio-net-ping "ip=10.0.2.15::10.0.2.1:255.255.255.0::eth0:off"
+net_ping linux-virtio-net-dhcp "ip=dhcp" dhcp
 
 # The kernel's own decompressor (slow when emulated: minutes).
 boot linux-guest-decompress "$INIT_EXIT" 900 "$REACHED" "$INIT_RAN" -- \
