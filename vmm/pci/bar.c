@@ -25,20 +25,6 @@
 #define BAR_MEM_MIN		16	/* bits 3:0 are not address bits */
 #define BAR_IO_MIN		4	/* bits 1:0 are not address bits */
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
 static bool is_pow2(uint32_t v)
 {
 	return v && !(v & (v - 1));
@@ -79,8 +65,8 @@ int pci_bar_add(struct pci_device *dev, unsigned int bar,
 	*b = (struct pci_bar){
 		.type = type, .size = size, .fn = fn, .opaque = opaque,
 	};
-	put32(dev->cfg + PCI_BAR0 + 4 * bar, low_bits(type));
-	put32(dev->wmask + PCI_BAR0 + 4 * bar, ~(size - 1) & addr_mask(type));
+	pci_put_le32(dev->cfg + PCI_BAR0 + 4 * bar, low_bits(type));
+	pci_put_le32(dev->wmask + PCI_BAR0 + 4 * bar, ~(size - 1) & addr_mask(type));
 	return 0;
 }
 
@@ -124,7 +110,7 @@ int pci_bars_alloc(struct pci_bus *bus, struct pci_device *dev)
 				b->type == PCI_BAR_IO ? "I/O" : "memory");
 			return -1;
 		}
-		put32(dev->cfg + PCI_BAR0 + 4 * i, addr | low_bits(b->type));
+		pci_put_le32(dev->cfg + PCI_BAR0 + 4 * i, addr | low_bits(b->type));
 	}
 	return 0;
 }
@@ -178,7 +164,7 @@ unsigned int pci_bars_update(struct pci_device *dev)
 
 		if (b->type == PCI_BAR_NONE)
 			continue;
-		addr = get32(dev->cfg + PCI_BAR0 + 4 * i) & addr_mask(b->type);
+		addr = pci_get_le32(dev->cfg + PCI_BAR0 + 4 * i) & addr_mask(b->type);
 		want = decodable(b, cmd, addr);
 		if (b->mapped && (!want || addr != b->addr))
 			bar_unmap(dev, i);

@@ -51,20 +51,6 @@
 #define ld(p)		__atomic_load_n(p, __ATOMIC_SEQ_CST)
 #define st(p, v)	__atomic_store_n(p, v, __ATOMIC_SEQ_CST)
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
 static uint32_t table_size(const struct msix *m)
 {
 	return m->nr * ENTRY_SIZE;
@@ -120,11 +106,11 @@ static void fire_pending(struct pci_device *dev, unsigned int v)
 static void route_sync(struct pci_device *dev, unsigned int v)
 {
 	const uint8_t *e = dev->msix.table + v * ENTRY_SIZE;
-	uint64_t addr = (uint64_t)get32(e + ENTRY_ADDR_HI) << 32 |
-			get32(e + ENTRY_ADDR_LO);
+	uint64_t addr = (uint64_t)pci_get_le32(e + ENTRY_ADDR_HI) << 32 |
+			pci_get_le32(e + ENTRY_ADDR_LO);
 
 	if (irq_msi_route_set(dev->vm, dev->msix.v[v].gsi, addr,
-			      get32(e + ENTRY_DATA)) < 0)
+			      pci_get_le32(e + ENTRY_DATA)) < 0)
 		vm_request_stop(dev->vm, EXIT_VMM_ERROR,
 				"%s MSI-X vector %u: %s", dev->name, v,
 				err_msg());
@@ -159,7 +145,7 @@ static void entry_write(struct pci_device *dev, unsigned int v,
 	bool mask;
 
 	if (word != ENTRY_CTRL) {
-		put32(m->table + v * ENTRY_SIZE + word, val);
+		pci_put_le32(m->table + v * ENTRY_SIZE + word, val);
 		/* Rewriting a live entry is undefined by the spec; still,
 		 * never leave KVM pointing at the old address. */
 		if (deliverable(m, v))
@@ -198,7 +184,7 @@ static void bar_write(struct pci_device *dev, uint64_t off,
 		if (o >= table_size(m))
 			return;
 		entry_write(dev, (unsigned int)(o / ENTRY_SIZE),
-			    (unsigned int)(o % ENTRY_SIZE), get32(data + i));
+			    (unsigned int)(o % ENTRY_SIZE), pci_get_le32(data + i));
 	}
 }
 
@@ -378,8 +364,8 @@ int pci_msix_init(struct pci_device *dev, unsigned int nr_vectors,
 	/* Only Enable and Function Mask (bits 15, 14) are the guest's. */
 	dev->wmask[cap + MSIX_CTRL + 1] =
 		(MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL) >> 8;
-	put32(dev->cfg + cap + MSIX_TABLE, 0 | bar);	/* offset 0, BIR */
-	put32(dev->cfg + cap + MSIX_PBA, m->pba_offset | bar);
+	pci_put_le32(dev->cfg + cap + MSIX_TABLE, 0 | bar);	/* offset 0, BIR */
+	pci_put_le32(dev->cfg + cap + MSIX_PBA, m->pba_offset | bar);
 	return 0;
 fail:
 	vectors_free(dev);

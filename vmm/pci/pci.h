@@ -124,6 +124,21 @@ struct pci_device {
 	struct msix msix;
 };
 
+/* Configuration space and BAR contents are little-endian byte arrays. */
+static inline uint32_t pci_get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static inline void pci_put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
 /* pci.c: the bus, the host bridge at 00:00.0, config mechanism #1. */
 int pci_init(struct vm *vm);
 void pci_destroy(struct vm *vm);
