@@ -386,6 +386,29 @@ static void wait_loop(struct vm *vm, int sig_fd)
 	}
 }
 
+/*
+ * A guest that never finished: say where each vCPU was when we stopped
+ * it, so a hung boot in CI points at code, not just at a timeout.
+ */
+static void report_vcpu_positions(struct vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_cpus; i++) {
+		uint8_t insn[8];
+		char hex[8 * 3 + 1] = "";
+		uint64_t rip = 0;
+		int n, j;
+
+		n = vcpu_read_guest_insn(&vm->vcpus[i], &rip, insn,
+					 sizeof(insn));
+		for (j = 0; j < n; j++)
+			snprintf(hex + 3 * j, 4, " %02x", insn[j]);
+		log_msg("timeout: vCPU %u was at RIP 0x%llx%s%s", i,
+			(unsigned long long)rip, n > 0 ? ", bytes" : "", hex);
+	}
+}
+
 int vm_run(struct vm *vm)
 {
 	sigset_t set;
@@ -407,6 +430,8 @@ int vm_run(struct vm *vm)
 			pthread_join(vm->vcpus[i].thread, NULL);
 		vm->vcpus[i].started = false;
 	}
+	if (vm->exit_code == EXIT_TIMEOUT)
+		report_vcpu_positions(vm);
 	close(sig_fd);
 	console_flush(vm->con);
 	return vm->exit_code;
