@@ -36,7 +36,7 @@ run() {
 	wait $! 2>/dev/null && rc=0 || rc=$?
 	local setup user sys
 	setup=$(sed -n 's/.*start-up and boot setup \([0-9]*\) ms.*/\1/p' "$out/$name.err")
-	read -r _ user sys <"$out/$name.time" || true
+	read -r _ user sys < <(tail -n 1 "$out/$name.time") || true
 	if [ -z "$t_init" ]; then
 		printf '  %-34s did not reach init (see %s)\n' "$name" "$out/$name.err"
 		return
