@@ -81,21 +81,12 @@ static void *gp(struct drv *t, uint64_t gpa, uint64_t len)
 
 static uint32_t rd(struct drv *t, unsigned int off, unsigned int len)
 {
-	uint8_t b[4] = { 0 };
-	uint32_t v = 0;
-	unsigned int i;
-
-	virtio_legacy_access(t->dev, off, b, len, false);
-	for (i = 0; i < len; i++)
-		v |= (uint32_t)b[i] << (8 * i);
-	return v;
+	return virtio_legacy_read(t->dev, off, len);
 }
 
 static void wr(struct drv *t, unsigned int off, uint32_t v, unsigned int len)
 {
-	uint8_t b[4] = { v, v >> 8, v >> 16, v >> 24 };
-
-	virtio_legacy_access(t->dev, off, b, len, true);
+	virtio_legacy_write(t->dev, off, v, len);
 }
 
 /*

@@ -238,6 +238,28 @@ void virtio_dev_cleanup(struct virtio_dev *dev);
 /* BAR0: the legacy virtio header and device config (legacy_pci.c). */
 void virtio_legacy_access(void *opaque, uint64_t off, uint8_t *data,
 			  unsigned int len, bool is_write);
+/* The same, one register value at a time (little-endian, len 1, 2 or 4). */
+static inline uint32_t virtio_legacy_read(void *dev, unsigned int off,
+					  unsigned int len)
+{
+	uint8_t b[4] = { 0 };
+	uint32_t v = 0;
+	unsigned int i;
+
+	virtio_legacy_access(dev, off, b, len, false);
+	for (i = 0; i < len && i < 4; i++)
+		v |= (uint32_t)b[i] << (8 * i);
+	return v;
+}
+
+static inline void virtio_legacy_write(void *dev, unsigned int off,
+				       uint32_t v, unsigned int len)
+{
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+			 (uint8_t)(v >> 24) };
+
+	virtio_legacy_access(dev, off, b, len, true);
+}
 extern const struct pci_device_ops virtio_pci_ops;
 #define VIRTIO_BAR0_SIZE	128	/* 24 + config, power of two */
 
