@@ -75,7 +75,7 @@ const char test_name[] = "virtio_blk";
 		 F(VIRTIO_BLK_F_BLK_SIZE) | F(VIRTIO_BLK_F_FLUSH) | \
 		 F(VIRTIO_RING_F_INDIRECT_DESC) | F(VIRTIO_RING_F_EVENT_IDX))
 
-struct vdev {
+struct blk_dev {
 	unsigned int slot;
 	uint16_t io;			/* BAR0 */
 	uint32_t features;
@@ -174,7 +174,7 @@ static int find_blk(unsigned int from)
 	return -1;
 }
 
-static int check_ids(struct vdev *d)
+static int check_ids(struct blk_dev *d)
 {
 	uint32_t class = pci_read32(0, d->slot, 0, PCI_CLASS_REVISION);
 	uint32_t sub = pci_read32(0, d->slot, 0, PCI_SUBSYSTEM);
@@ -191,7 +191,7 @@ static int check_ids(struct vdev *d)
 	return 0;
 }
 
-static int handshake(struct vdev *d)
+static int handshake(struct blk_dev *d)
 {
 	outb(d->io + VIRTIO_PCI_STATUS, 0);
 	if (inb(d->io + VIRTIO_PCI_STATUS) != 0) {
@@ -208,7 +208,7 @@ static int handshake(struct vdev *d)
 	return 0;
 }
 
-static int negotiate(struct vdev *d, uint32_t extra)
+static int negotiate(struct blk_dev *d, uint32_t extra)
 {
 	uint32_t host = inl(d->io + VIRTIO_PCI_HOST_FEATURES);
 	uint32_t want = WANTED, need = WANTED | extra;
@@ -273,7 +273,7 @@ static void ioapic_write(uint32_t reg, uint32_t v)
 	io[4] = v;
 }
 
-static int setup_intx(struct vdev *d, unsigned int n)
+static int setup_intx(struct blk_dev *d, unsigned int n)
 {
 	uint8_t pin = pci_read8(0, d->slot, 0, PCI_INTERRUPT_LINE);
 
@@ -290,7 +290,7 @@ static int setup_intx(struct vdev *d, unsigned int n)
 }
 
 /* MSI-X on, then the legacy vector registers (which appear at 20/22). */
-static int setup_msix(struct vdev *d)
+static int setup_msix(struct blk_dev *d)
 {
 	uint8_t cap = find_cap(d->slot, PCI_CAP_ID_MSIX);
 	uint32_t tbl, bar;
@@ -320,7 +320,7 @@ static int setup_msix(struct vdev *d)
 	return 0;
 }
 
-static int setup_queue(struct vdev *d, unsigned int n)
+static int setup_queue(struct blk_dev *d, unsigned int n)
 {
 	uint8_t *ring = ring_mem[n];
 	uint64_t pa = (uintptr_t)ring;
@@ -353,7 +353,7 @@ static int setup_queue(struct vdev *d, unsigned int n)
 	return 0;
 }
 
-static int start(struct vdev *d, unsigned int n, uint32_t extra)
+static int start(struct blk_dev *d, unsigned int n, uint32_t extra)
 {
 	unsigned int cfg;
 	int r = check_ids(d);
@@ -381,7 +381,7 @@ static int start(struct vdev *d, unsigned int n, uint32_t extra)
 /* ---- requests ---- */
 
 /* Make head available; kick unless EVENT_IDX says the device is busy. */
-static void publish(struct vdev *d, const uint16_t *heads, unsigned int n)
+static void publish(struct blk_dev *d, const uint16_t *heads, unsigned int n)
 {
 	uint16_t old = ld16(&d->avail->idx), idx = old;
 	unsigned int i;
@@ -398,7 +398,7 @@ static void publish(struct vdev *d, const uint16_t *heads, unsigned int n)
 }
 
 /* Sleep until the used ring moves past last_used.  Returns 0 or 15. */
-static int wait_used(struct vdev *d)
+static int wait_used(struct blk_dev *d)
 {
 	unsigned int start = ticks;
 
@@ -434,7 +434,7 @@ static void set_desc(struct vring_desc *t, unsigned int i, const void *addr,
 }
 
 /* One request in slot 0, waited for.  Returns the status byte, or -1. */
-static int request(struct vdev *d, uint32_t type, uint64_t sector,
+static int request(struct blk_dev *d, uint32_t type, uint64_t sector,
 		   void *buf, uint32_t len, bool dev_writes, bool indirect)
 {
 	struct vring_desc *t = indirect ? itable : d->desc;
@@ -465,7 +465,7 @@ static int request(struct vdev *d, uint32_t type, uint64_t sector,
 
 /* ---- the checks ---- */
 
-static int check_pattern(struct vdev *d, uint64_t first)
+static int check_pattern(struct blk_dev *d, uint64_t first)
 {
 	uint32_t len = sizeof(pattern);
 	unsigned int i;
@@ -520,7 +520,7 @@ static const char *cmdline_word(const char *key, size_t *len)
 	return found;
 }
 
-static int check_get_id(struct vdev *d)
+static int check_get_id(struct blk_dev *d)
 {
 	size_t len = 0;
 	const char *want = cmdline_word("serial", &len);
@@ -542,7 +542,7 @@ static int check_get_id(struct vdev *d)
 	return 0;
 }
 
-static int check_past_end(struct vdev *d)
+static int check_past_end(struct blk_dev *d)
 {
 	int st = request(d, VIRTIO_BLK_T_IN, d->capacity - 1, readback, 1024,
 			 true, false);
@@ -562,7 +562,7 @@ static int check_past_end(struct vdev *d)
 
 static int check_readonly(void)
 {
-	struct vdev ro = { 0 };
+	struct blk_dev ro = { 0 };
 	int slot = -1, st;
 
 	slot = find_blk(0);
@@ -591,7 +591,7 @@ static int check_readonly(void)
 }
 
 /* Slot s: descriptors 3s..3s+2, buffer bulk[s]; request i of the run. */
-static void bulk_prepare(struct vdev *d, unsigned int s, uint64_t i)
+static void bulk_prepare(struct blk_dev *d, unsigned int s, uint64_t i)
 {
 	bool read = i & 1;
 
@@ -602,7 +602,7 @@ static void bulk_prepare(struct vdev *d, unsigned int s, uint64_t i)
 				   (read ? VRING_DESC_F_WRITE : 0);
 }
 
-static int bulk_run(struct vdev *d, uint64_t count, unsigned int depth)
+static int bulk_run(struct blk_dev *d, uint64_t count, unsigned int depth)
 {
 	uint64_t submitted = 0, done = 0, tsc0;
 	uint16_t heads[DEPTH_MAX];
@@ -662,7 +662,7 @@ static int bulk_run(struct vdev *d, uint64_t count, unsigned int depth)
 int test_main(void)
 {
 	uint64_t sector = 100, cap, count = 0, depth = 16;
-	struct vdev d = { 0 };
+	struct blk_dev d = { 0 };
 	int slot, r;
 
 	trap_register(VEC_TIMER, on_timer);

@@ -276,4 +276,101 @@ int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 int strncmp(const char *a, const char *b, size_t n);
 
+/* ---- legacy virtio-PCI driver core (virtio.c, virtio_blk.c) ---- */
+#include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_pci.h>
+#include <linux/virtio_ring.h>
+
+#define VDEV_MAX_QUEUES		3
+#define VQ_MAX_SIZE		256
+#define VTEST_VEC_TIMER		0x40	/* 100 Hz, counts vtest_ticks */
+
+struct vq {
+	unsigned int index;
+	uint16_t size;
+	uint16_t io;			/* the device's BAR0, for notifies */
+	bool event_idx;
+	uint8_t vector;			/* its MSI-X vector on this CPU */
+	uint8_t *mem;			/* 3 pages from the ring pool */
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t last_used;
+};
+
+struct vdev {
+	unsigned int slot;
+	uint16_t io;			/* BAR0, the legacy header */
+	uint8_t vec_base;		/* entry i -> vector vec_base + i */
+	uint8_t msix_cap;
+	uint16_t msix_size;
+	uint64_t msix_table, msix_pba;	/* guest-physical */
+	bool msix;			/* MSI-X enabled: config at 24 */
+	uint32_t features;
+	bool event_idx;
+	unsigned int nr_vqs;
+	struct vq vq[VDEV_MAX_QUEUES];
+};
+
+extern volatile unsigned int vtest_ticks;
+/* MSI-X interrupts seen per vector (vdev_open registers the handler). */
+extern volatile unsigned int vtest_irqs[NR_VECTORS];
+
+/* LAPIC on, 100 Hz timer counting vtest_ticks, interrupts on. */
+void vtest_init(void);
+void vtest_sleep_ticks(unsigned int n);
+
+/* Slot of the first 1af4:device_id at or after `from`, or -1. */
+int vdev_find(uint16_t device_id, unsigned int from);
+uint8_t vdev_find_cap(unsigned int slot, uint8_t id);
+/* Read BAR0 and MSI-X location, enable decode; no virtio I/O yet. */
+int vdev_open(struct vdev *d, unsigned int slot, uint8_t vec_base);
+/* The steps of 3.1.1 "Driver Requirements: Device Initialization". */
+int vdev_reset(struct vdev *d);
+int vdev_negotiate(struct vdev *d, uint32_t want, uint32_t need);
+int vdev_enable_msix(struct vdev *d, unsigned int nr_queues);
+void vdev_disable_msix(struct vdev *d);
+void vdev_msix_entry(const struct vdev *d, unsigned int i, uint8_t vector,
+		     bool masked);
+int vdev_setup_queue(struct vdev *d, unsigned int i);
+void vdev_driver_ok(const struct vdev *d);
+/* All of the above in order; 0 or -1 after printing FAIL. */
+int vdev_start(struct vdev *d, uint32_t want, uint32_t need,
+	       unsigned int nr_queues);
+uint8_t vdev_status(const struct vdev *d);
+void vdev_set_status(const struct vdev *d, uint8_t s);
+bool vdev_needs_reset(const struct vdev *d);
+unsigned int vdev_config_offset(const struct vdev *d);
+
+static inline uint16_t vq_ld16(const volatile void *p)
+{
+	return *(const volatile uint16_t *)p;
+}
+
+static inline void vq_st16(volatile void *p, uint16_t v)
+{
+	*(volatile uint16_t *)p = v;
+}
+
+void vq_set_desc(struct vring_desc *t, unsigned int i, uint64_t addr,
+		 uint32_t len, uint16_t flags, uint16_t next);
+/* Put heads on the avail ring and move idx, no notify. */
+void vq_add_raw(struct vq *q, const uint16_t *heads, unsigned int n);
+/* The same, then notify unless EVENT_IDX says the device is busy. */
+void vq_publish(struct vq *q, const uint16_t *heads, unsigned int n);
+void vq_kick(const struct vq *q);
+/* Next used element, if any. */
+bool vq_pop(struct vq *q, struct vring_used_elem *e);
+/* Sleep until the used ring moves: 0, or -1 after `ticks` (10 ms each). */
+int vq_wait(struct vq *q, unsigned int ticks);
+void vq_free(struct vq *q);
+
+/* One request in descriptors 0-2 of q, waited for: the status byte, or */
+#define VBLK_TIMEOUT		-1	/* no used entry within ticks */
+#define VBLK_BAD_USED		-2	/* a used entry with the wrong id */
+int vblk_request(struct vq *q, uint32_t type, uint64_t sector, void *buf,
+		 uint32_t len, unsigned int ticks);
+uint64_t vblk_capacity(const struct vdev *d);
+
 #endif

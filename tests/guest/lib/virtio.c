@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio.c - a legacy virtio-PCI driver core for test kernels: find a
+ * device, bring it up step by step (each step callable on its own, so a
+ * hostile test can break the order), lay out split rings, publish chains,
+ * wait for the used ring, reset.
+ *
+ * Interrupts are MSI-X, one vector per source: table entry 0 is the
+ * configuration change, entry 1 + i queue i, delivered to this CPU at
+ * vec_base + entry.  The runtime's 100 Hz LAPIC timer (vtest_init) bounds
+ * every wait, so a device that stops answering ends the wait instead of
+ * hanging the test.
+ *
+ * Legacy layout (virtio 1.x, 2.6.2 "Legacy Interfaces: A Note on
+ * Virtqueue Layout"): descriptors, then the available ring, then the used
+ * ring on the next 4096-byte boundary; QUEUE_PFN is the ring's address
+ * divided by 4096.
+ */
+#include "runtime.h"
+
+#define PCI_COMMAND		0x04
+#define PCI_STATUS		0x06
+#define PCI_BAR0		0x10
+#define PCI_CAPABILITY_LIST	0x34
+#define PCI_CAP_ID_MSIX		0x11
+#define MSIX_ENABLE		0x8000
+#define MSIX_MASKALL		0x4000
+
+/* One 3-page ring per queue of up to 256 entries. */
+#define RING_PAGES		3
+#define RING_SLOTS		8
+
+static uint8_t ring_pool[RING_SLOTS][RING_PAGES * PAGE_SIZE]
+	__aligned(PAGE_SIZE);
+static bool ring_taken[RING_SLOTS];
+
+volatile unsigned int vtest_ticks;
+volatile unsigned int vtest_irqs[NR_VECTORS];
+
+static void on_timer(struct trap_frame *f)
+{
+	(void)f;
+	vtest_ticks++;
+	lapic_eoi();
+}
+
+static void on_msix(struct trap_frame *f)
+{
+	vtest_irqs[f->vector & 0xff]++;
+	lapic_eoi();
+}
+
+void vtest_init(void)
+{
+	trap_register(VTEST_VEC_TIMER, on_timer);
+	lapic_enable();
+	lapic_timer_start(VTEST_VEC_TIMER, LAPIC_TIMER_HZ / 100, true, false);
+	irq_enable();
+}
+
+void vtest_sleep_ticks(unsigned int n)
+{
+	unsigned int start = vtest_ticks;
+
+	while (vtest_ticks - start < n)
+		irq_enable_and_halt();
+}
+
+int vdev_find(uint16_t device_id, unsigned int from)
+{
+	uint32_t want = (uint32_t)device_id << 16 | 0x1af4;
+	unsigned int dev;
+
+	for (dev = from; dev < 32; dev++)
+		if (pci_read32(0, dev, 0, 0) == want)
+			return (int)dev;
+	return -1;
+}
+
+uint8_t vdev_find_cap(unsigned int slot, uint8_t id)
+{
+	uint8_t p;
+	unsigned int n;
+
+	if (!(pci_read16(0, slot, 0, PCI_STATUS) & 0x10))
+		return 0;
+	p = pci_read8(0, slot, 0, PCI_CAPABILITY_LIST) & 0xfc;
+	for (n = 0; p && n < 48; n++) {
+		if (pci_read8(0, slot, 0, p) == id)
+			return p;
+		p = pci_read8(0, slot, 0, p + 1) & 0xfc;
+	}
+	return 0;
+}
+
+/* Claim the slot's BARs and note where MSI-X lives; no device I/O yet. */
+int vdev_open(struct vdev *d, unsigned int slot, uint8_t vec_base)
+{
+	uint32_t bar0 = pci_read32(0, slot, 0, PCI_BAR0), tbl, bar;
+	uint8_t cap = vdev_find_cap(slot, PCI_CAP_ID_MSIX);
+	unsigned int i;
+
+	memset(d, 0, sizeof(*d));
+	d->slot = slot;
+	d->vec_base = vec_base;
+	if (!(bar0 & 1) || !cap) {
+		printf("FAIL: 00:%02x.0: BAR0 %08x, MSI-X cap at %#x\n", slot,
+		       bar0, cap);
+		return -1;
+	}
+	d->io = (uint16_t)(bar0 & ~3u);
+	d->msix_cap = cap;
+	d->msix_size = (pci_read16(0, slot, 0, cap + 2) & 0x7ff) + 1;
+	tbl = pci_read32(0, slot, 0, cap + 4);
+	bar = pci_read32(0, slot, 0, PCI_BAR0 + 4 * (tbl & 7));
+	if ((bar & 1) || !(bar & ~0xfu)) {
+		printf("FAIL: MSI-X table BAR %08x\n", bar);
+		return -1;
+	}
+	d->msix_table = (bar & ~0xfu) + (tbl & ~7u);
+	tbl = pci_read32(0, slot, 0, cap + 8);
+	bar = pci_read32(0, slot, 0, PCI_BAR0 + 4 * (tbl & 7));
+	d->msix_pba = (bar & ~0xfu) + (tbl & ~7u);
+	/* I/O for BAR0, memory for the MSI-X BAR, bus mastering. */
+	pci_write16(0, slot, 0, PCI_COMMAND, 0x7);
+	for (i = 0; i < d->msix_size && i < VDEV_MAX_QUEUES + 1; i++)
+		trap_register(vec_base + i, on_msix);
+	return 0;
+}
+
+uint8_t vdev_status(const struct vdev *d)
+{
+	return inb(d->io + VIRTIO_PCI_STATUS);
+}
+
+void vdev_set_status(const struct vdev *d, uint8_t s)
+{
+	outb(d->io + VIRTIO_PCI_STATUS, s);
+}
+
+bool vdev_needs_reset(const struct vdev *d)
+{
+	return vdev_status(d) & VIRTIO_CONFIG_S_NEEDS_RESET;
+}
+
+/* Writing 0 resets; the legacy driver then reads back 0 (2.4.1). */
+int vdev_reset(struct vdev *d)
+{
+	unsigned int i;
+
+	vdev_set_status(d, 0);
+	for (i = 0; i < d->nr_vqs; i++)
+		vq_free(&d->vq[i]);
+	d->nr_vqs = 0;
+	if (vdev_status(d) != 0) {
+		printf("FAIL: status after reset %#x\n", vdev_status(d));
+		return -1;
+	}
+	return 0;
+}
+
+/* ACKNOWLEDGE, DRIVER, then the features we want of those offered. */
+int vdev_negotiate(struct vdev *d, uint32_t want, uint32_t need)
+{
+	uint32_t host;
+
+	vdev_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	vdev_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+			VIRTIO_CONFIG_S_DRIVER);
+	host = inl(d->io + VIRTIO_PCI_HOST_FEATURES);
+	if ((host & need) != need) {
+		printf("FAIL: host features %08x lack %08x\n", host,
+		       need & ~host);
+		return -1;
+	}
+	want = (want | need) & host;
+	outl(d->io + VIRTIO_PCI_GUEST_FEATURES, want);
+	d->features = inl(d->io + VIRTIO_PCI_GUEST_FEATURES);
+	if (d->features != want) {
+		printf("FAIL: guest features read back %08x, wrote %08x\n",
+		       d->features, want);
+		return -1;
+	}
+	d->event_idx = want & (1u << VIRTIO_RING_F_EVENT_IDX);
+	return 0;
+}
+
+void vdev_msix_entry(const struct vdev *d, unsigned int i, uint8_t vector,
+		     bool masked)
+{
+	volatile uint32_t *e = phys_to_virt(d->msix_table + 16 * i);
+
+	e[0] = 0xfee00000u | lapic_id() << 12;	/* fixed, physical */
+	e[1] = 0;
+	e[2] = vector;				/* edge */
+	e[3] = masked;
+}
+
+/* MSI-X on (entries 0..nr_queues), config vector = entry 0. */
+int vdev_enable_msix(struct vdev *d, unsigned int nr_queues)
+{
+	uint16_t ctrl = pci_read16(0, d->slot, 0, d->msix_cap + 2);
+	unsigned int i;
+
+	if (nr_queues + 1 > d->msix_size || nr_queues > VDEV_MAX_QUEUES) {
+		printf("FAIL: %u MSI-X entries for %u queues\n", d->msix_size,
+		       nr_queues);
+		return -1;
+	}
+	for (i = 0; i <= nr_queues; i++)
+		vdev_msix_entry(d, i, d->vec_base + i, false);
+	pci_write16(0, d->slot, 0, d->msix_cap + 2,
+		    (ctrl | MSIX_ENABLE) & ~MSIX_MASKALL);
+	d->msix = true;
+	outw(d->io + VIRTIO_MSI_CONFIG_VECTOR, 0);
+	if (inw(d->io + VIRTIO_MSI_CONFIG_VECTOR) != 0) {
+		printf("FAIL: config vector not taken\n");
+		return -1;
+	}
+	return 0;
+}
+
+void vdev_disable_msix(struct vdev *d)
+{
+	uint16_t ctrl = pci_read16(0, d->slot, 0, d->msix_cap + 2);
+
+	pci_write16(0, d->slot, 0, d->msix_cap + 2, ctrl & ~MSIX_ENABLE);
+	d->msix = false;
+}
+
+unsigned int vdev_config_offset(const struct vdev *d)
+{
+	return VIRTIO_PCI_CONFIG_OFF(d->msix);
+}
+
+/* Ring memory from the pool, zeroed; NULL when the pool is empty. */
+static uint8_t *ring_alloc(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < RING_SLOTS; i++) {
+		if (!ring_taken[i]) {
+			ring_taken[i] = true;
+			memset(ring_pool[i], 0, sizeof(ring_pool[i]));
+			return ring_pool[i];
+		}
+	}
+	return NULL;
+}
+
+void vq_free(struct vq *q)
+{
+	unsigned int i;
+
+	for (i = 0; i < RING_SLOTS; i++)
+		if (q->mem == ring_pool[i])
+			ring_taken[i] = false;
+	q->mem = NULL;
+}
+
+/* Lay out queue i in pool memory and hand it to the device. */
+int vdev_setup_queue(struct vdev *d, unsigned int i)
+{
+	struct vq *q = &d->vq[i];
+	uint16_t size;
+
+	if (i >= VDEV_MAX_QUEUES)
+		return -1;
+	outw(d->io + VIRTIO_PCI_QUEUE_SEL, i);
+	size = inw(d->io + VIRTIO_PCI_QUEUE_NUM);
+	if (!size || size > VQ_MAX_SIZE || (size & (size - 1)) ||
+	    inl(d->io + VIRTIO_PCI_QUEUE_PFN) != 0) {
+		printf("FAIL: queue %u: size %u, pfn %#x\n", i, size,
+		       inl(d->io + VIRTIO_PCI_QUEUE_PFN));
+		return -1;
+	}
+	memset(q, 0, sizeof(*q));
+	q->mem = ring_alloc();
+	if (!q->mem) {
+		printf("FAIL: out of ring memory\n");
+		return -1;
+	}
+	q->index = i;
+	q->size = size;
+	q->io = d->io;
+	q->event_idx = d->event_idx;
+	q->vector = d->vec_base + 1 + i;
+	q->desc = (struct vring_desc *)q->mem;
+	q->avail = (struct vring_avail *)(q->mem + size * 16);
+	q->used = (struct vring_used *)(q->mem +
+		((size * 16 + 6 + 2 * size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)));
+	if (d->msix) {
+		outw(d->io + VIRTIO_MSI_QUEUE_VECTOR, 1 + i);
+		if (inw(d->io + VIRTIO_MSI_QUEUE_VECTOR) != 1 + i) {
+			printf("FAIL: queue %u vector not taken\n", i);
+			return -1;
+		}
+	}
+	outl(d->io + VIRTIO_PCI_QUEUE_PFN, (uint32_t)((uintptr_t)q->mem >> 12));
+	if (inl(d->io + VIRTIO_PCI_QUEUE_PFN) != (uintptr_t)q->mem >> 12) {
+		printf("FAIL: queue %u PFN not taken\n", i);
+		return -1;
+	}
+	if (i >= d->nr_vqs)
+		d->nr_vqs = i + 1;
+	return 0;
+}
+
+void vdev_driver_ok(const struct vdev *d)
+{
+	vdev_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+			VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+int vdev_start(struct vdev *d, uint32_t want, uint32_t need,
+	       unsigned int nr_queues)
+{
+	unsigned int i;
+
+	if (vdev_reset(d) || vdev_negotiate(d, want, need) ||
+	    vdev_enable_msix(d, nr_queues))
+		return -1;
+	for (i = 0; i < nr_queues; i++)
+		if (vdev_setup_queue(d, i))
+			return -1;
+	vdev_driver_ok(d);
+	if (vdev_status(d) != (VIRTIO_CONFIG_S_ACKNOWLEDGE |
+			       VIRTIO_CONFIG_S_DRIVER |
+			       VIRTIO_CONFIG_S_DRIVER_OK)) {
+		printf("FAIL: status %#x after DRIVER_OK\n", vdev_status(d));
+		return -1;
+	}
+	return 0;
+}
+
+void vq_set_desc(struct vring_desc *t, unsigned int i, uint64_t addr,
+		 uint32_t len, uint16_t flags, uint16_t next)
+{
+	t[i].addr = addr;
+	t[i].len = len;
+	t[i].flags = flags;
+	t[i].next = next;
+}
+
+void vq_kick(const struct vq *q)
+{
+	outw(q->io + VIRTIO_PCI_QUEUE_NOTIFY, q->index);
+}
+
+/* x86 orders everything but a store before a later load (smp_mb()). */
+static inline void mb(void)
+{
+	asm volatile("lock addl $0, (%%rsp)" ::: "memory", "cc");
+}
+
+void vq_add_raw(struct vq *q, const uint16_t *heads, unsigned int n)
+{
+	uint16_t idx = vq_ld16(&q->avail->idx);
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		q->avail->ring[idx++ & (q->size - 1)] = heads[i];
+	asm volatile("" ::: "memory");	/* entries before idx (x86: TSO) */
+	vq_st16(&q->avail->idx, idx);
+}
+
+void vq_publish(struct vq *q, const uint16_t *heads, unsigned int n)
+{
+	uint16_t old = vq_ld16(&q->avail->idx);
+
+	vq_add_raw(q, heads, n);
+	mb();			/* idx before reading avail_event */
+	if (q->event_idx &&
+	    !vring_need_event(vq_ld16(&q->used->ring[q->size]),
+			      vq_ld16(&q->avail->idx), old))
+		return;
+	vq_kick(q);
+}
+
+bool vq_pop(struct vq *q, struct vring_used_elem *e)
+{
+	if (vq_ld16(&q->used->idx) == q->last_used)
+		return false;
+	asm volatile("" ::: "memory");
+	*e = q->used->ring[q->last_used++ & (q->size - 1)];
+	return true;
+}
+
+int vq_wait(struct vq *q, unsigned int ticks)
+{
+	unsigned int start = vtest_ticks;
+
+	for (;;) {
+		irq_disable();
+		if (q->event_idx) {
+			/* Interrupt me once entry last_used is used. */
+			vq_st16(&q->avail->ring[q->size], q->last_used);
+			mb();
+		}
+		if (vq_ld16(&q->used->idx) != q->last_used) {
+			irq_enable();
+			return 0;
+		}
+		if (vtest_ticks - start >= ticks) {
+			irq_enable();
+			return -1;
+		}
+		irq_enable_and_halt();
+	}
+}
