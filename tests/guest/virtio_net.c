@@ -91,14 +91,6 @@ const char test_name[] = "virtio_net";
 #define FRAME_MAX		1514	/* Ethernet, no FCS, no VLAN */
 #define WAIT_TICKS		500	/* 5 s at 100 Hz */
 
-#define ETH_P_IP		0x0800
-#define ETH_P_ARP		0x0806
-#define ETH_HLEN		14
-#define IP_HLEN			20
-#define ICMP_HLEN		8
-#define ARP_LEN			28
-#define ICMP_ECHO_REPLY		0
-#define ICMP_ECHO		8
 #define ETH_P_LVGO		0x88b5	/* flood: the request to the host */
 #define ETH_P_FLOOD		0x88b6	/* flood: the frames either way */
 #define FLOOD_MIN		60	/* shortest Ethernet frame, no FCS */
@@ -124,7 +116,7 @@ static struct {
 	bool mrg, event_idx, intx;
 	unsigned int hdr_len;		/* 12 with MRG_RXBUF, else 10 */
 	unsigned int rxbuf;		/* MRG: bytes per buffer */
-	uint8_t mac[6], host_mac[6];
+	struct net_ends ends;		/* mac; the host's peer_mac */
 	bool host_mac_known;
 	struct queue q[2];
 } nic;
@@ -209,96 +201,7 @@ static void st16(void *p, uint16_t v)
 	*(volatile uint16_t *)p = v;
 }
 
-/* ---- bytes on the wire ---- */
-
-static void put16be(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put32be(uint8_t *p, uint32_t v)
-{
-	put16be(p, v >> 16);
-	put16be(p + 2, (uint16_t)v);
-}
-
-static uint16_t get16be(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/* RFC 1071: the one's complement of the one's complement sum. */
-static uint16_t inet_csum(const uint8_t *p, unsigned int len)
-{
-	uint32_t sum = 0;
-	unsigned int i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += get16be(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static void eth_header(uint8_t *p, const uint8_t *dst, uint16_t type)
-{
-	memcpy(p, dst, 6);
-	memcpy(p + 6, nic.mac, 6);
-	put16be(p + 12, type);
-}
-
-static unsigned int build_arp(uint8_t *p, uint16_t op, const uint8_t *tha,
-			      const uint8_t *tpa, const uint8_t *eth_dst)
-{
-	uint8_t *a = p + ETH_HLEN;
-
-	eth_header(p, eth_dst, ETH_P_ARP);
-	put16be(a, 1);			/* Ethernet */
-	put16be(a + 2, ETH_P_IP);
-	a[4] = 6;
-	a[5] = 4;
-	put16be(a + 6, op);
-	memcpy(a + 8, nic.mac, 6);
-	memcpy(a + 14, our_ip, 4);
-	memcpy(a + 18, tha, 6);
-	memcpy(a + 24, tpa, 4);
-	return ETH_HLEN + ARP_LEN;
-}
-
-static uint8_t pattern_byte(uint16_t seq, unsigned int i)
-{
-	return (uint8_t)(seq * 7 + i * 13 + (i >> 8));
-}
-
-static unsigned int build_echo(uint8_t *p, uint16_t seq, unsigned int size)
-{
-	uint8_t *ip = p + ETH_HLEN, *icmp = ip + IP_HLEN;
-	unsigned int i, total = IP_HLEN + ICMP_HLEN + size;
-
-	eth_header(p, nic.host_mac, ETH_P_IP);
-	memset(ip, 0, IP_HLEN);
-	ip[0] = 0x45;
-	put16be(ip + 2, (uint16_t)total);
-	put16be(ip + 4, seq);		/* identification */
-	put16be(ip + 6, 0x4000);	/* don't fragment */
-	ip[8] = 64;
-	ip[9] = 1;			/* ICMP */
-	memcpy(ip + 12, our_ip, 4);
-	memcpy(ip + 16, host_ip, 4);
-	put16be(ip + 10, inet_csum(ip, IP_HLEN));
-	icmp[0] = ICMP_ECHO;
-	icmp[1] = 0;
-	put16be(icmp + 2, 0);
-	put16be(icmp + 4, 0x4c56);	/* "LV" */
-	put16be(icmp + 6, seq);
-	for (i = 0; i < size; i++)
-		icmp[ICMP_HLEN + i] = pattern_byte(seq, i);
-	put16be(icmp + 2, inet_csum(icmp, ICMP_HLEN + size));
-	return ETH_HLEN + total;
-}
+/* The frames' bytes: lib/net_frame.c. */
 
 /* ---- finding and starting the device ---- */
 
@@ -495,22 +398,23 @@ static int setup_queue(unsigned int i)
 static int read_mac(void)
 {
 	unsigned int cfg = VIRTIO_PCI_CONFIG_OFF(!nic.intx), i;
+	uint8_t *mac = nic.ends.mac;
 	uint64_t want;
 	uint16_t status;
 
 	for (i = 0; i < 6; i++)
-		nic.mac[i] = inb(nic.io + cfg + i);
+		mac[i] = inb(nic.io + cfg + i);
 	status = inw(nic.io + cfg + 6);
 	printf("virtio-net at 00:%02x.0, io 0x%x, features %08x, mac %02x:%02x:%02x:%02x:%02x:%02x, status %x\n",
-	       nic.slot, nic.io, nic.features, nic.mac[0], nic.mac[1],
-	       nic.mac[2], nic.mac[3], nic.mac[4], nic.mac[5], status);
-	if (!(status & VIRTIO_NET_S_LINK_UP) || (nic.mac[0] & 1)) {
+	       nic.slot, nic.io, nic.features, mac[0], mac[1], mac[2], mac[3],
+	       mac[4], mac[5], status);
+	if (!(status & VIRTIO_NET_S_LINK_UP) || (mac[0] & 1)) {
 		printf("FAIL: link down or multicast MAC\n");
 		return 7;
 	}
 	if (cmdline_get_uint("mac", &want)) {
 		for (i = 0; i < 6; i++) {
-			if (nic.mac[i] != (uint8_t)(want >> (40 - 8 * i))) {
+			if (mac[i] != (uint8_t)(want >> (40 - 8 * i))) {
 				printf("FAIL: MAC is not %012lx\n", want);
 				return 7;
 			}
@@ -746,23 +650,10 @@ static int tx(unsigned int len)
 /* An ARP request for our address: answer it.  True if it was one. */
 static bool answer_arp(unsigned int len)
 {
-	const uint8_t *a = frame + ETH_HLEN;
-
-	if (len < ETH_HLEN + ARP_LEN || get16be(frame + 12) != ETH_P_ARP ||
-	    get16be(a + 6) != 1 || memcmp(a + 24, our_ip, 4))
+	if (!net_is_arp_request_for_us(frame, len, &nic.ends))
 		return false;
-	tx(build_arp(pkt, 2, a + 8, a + 14, a + 8));
+	tx(net_build_arp_reply(pkt, &nic.ends, frame));
 	return true;
-}
-
-static bool is_arp_reply(unsigned int len)
-{
-	const uint8_t *a = frame + ETH_HLEN;
-
-	return len >= ETH_HLEN + ARP_LEN &&
-	       get16be(frame + 12) == ETH_P_ARP && get16be(a + 6) == 2 &&
-	       !memcmp(a + 14, host_ip, 4) && !memcmp(a + 18, nic.mac, 6) &&
-	       !memcmp(a + 24, our_ip, 4) && !memcmp(frame, nic.mac, 6);
 }
 
 /*
@@ -792,19 +683,17 @@ static int rx_until(bool (*match)(unsigned int len, void *arg), void *arg,
 static bool match_arp_reply(unsigned int len, void *arg)
 {
 	(void)arg;
-	return is_arp_reply(len);
+	return net_is_arp_reply(frame, len, &nic.ends);
 }
 
 /* Step 1: the reply to an ARP request sent before any RX buffer. */
 static int check_arp(void)
 {
-	uint8_t bcast[6], zero[6] = { 0 };
 	struct virtio_net_hdr_mrg_rxbuf h;
 	unsigned int t0;
 	int len;
 
-	memset(bcast, 0xff, sizeof(bcast));
-	if (tx(build_arp(pkt, 1, zero, host_ip, bcast)))
+	if (tx(net_build_arp_request(pkt, &nic.ends)))
 		return 8;
 	/* 50 ms with an empty RX ring: the reply must wait for us. */
 	t0 = ticks;
@@ -821,11 +710,12 @@ static int check_arp(void)
 		printf("FAIL: no ARP reply from the host (%d)\n", len);
 		return 8;
 	}
-	memcpy(nic.host_mac, frame + ETH_HLEN + 8, 6);
+	memcpy(nic.ends.peer_mac, frame + ETH_HLEN + 8, ETH_ALEN);
 	nic.host_mac_known = true;
 	printf("ok: ARP reply from %02x:%02x:%02x:%02x:%02x:%02x after filling the RX ring\n",
-	       nic.host_mac[0], nic.host_mac[1], nic.host_mac[2],
-	       nic.host_mac[3], nic.host_mac[4], nic.host_mac[5]);
+	       frame[ETH_HLEN + 8], frame[ETH_HLEN + 9], frame[ETH_HLEN + 10],
+	       frame[ETH_HLEN + 11], frame[ETH_HLEN + 12],
+	       frame[ETH_HLEN + 13]);
 	return 0;
 }
 
@@ -837,12 +727,8 @@ struct echo {
 static bool match_echo_reply(unsigned int len, void *arg)
 {
 	const struct echo *e = arg;
-	const uint8_t *ip = frame + ETH_HLEN, *icmp = ip + IP_HLEN;
 
-	return len >= ETH_HLEN + IP_HLEN + ICMP_HLEN &&
-	       get16be(frame + 12) == ETH_P_IP && ip[9] == 1 &&
-	       icmp[0] == ICMP_ECHO_REPLY && get16be(icmp + 4) == 0x4c56 &&
-	       get16be(icmp + 6) == e->seq;
+	return net_is_echo_reply(frame, len, e->seq);
 }
 
 /* One echo request, its reply checked in every byte that matters. */
@@ -850,11 +736,9 @@ static int echo(uint16_t seq, unsigned int size, bool quiet)
 {
 	struct echo e = { seq, size };
 	struct virtio_net_hdr_mrg_rxbuf h;
-	const uint8_t *ip = frame + ETH_HLEN, *icmp = ip + IP_HLEN;
-	unsigned int i, want = ETH_HLEN + IP_HLEN + ICMP_HLEN + size;
 	int len;
 
-	if (tx(build_echo(pkt, seq, size)))
+	if (tx(net_build_echo(pkt, &nic.ends, seq, size)))
 		return 9;
 	len = rx_until(match_echo_reply, &e, &h);
 	if (len < 0) {
@@ -868,28 +752,9 @@ static int echo(uint16_t seq, unsigned int size, bool quiet)
 		       h.hdr.gso_type);
 		return 9;
 	}
-	/* Short frames may be padded to 60 bytes. */
-	if ((unsigned int)len != want && !(want < 60 && len == 60)) {
-		printf("FAIL: echo reply seq %u: %d bytes, expected %u\n",
-		       seq, len, want);
+	if (net_check_echo_reply(frame, (unsigned int)len, &nic.ends, seq,
+				 size))
 		return 9;
-	}
-	if (memcmp(frame, nic.mac, 6) || memcmp(frame + 6, nic.host_mac, 6) ||
-	    memcmp(ip + 12, host_ip, 4) || memcmp(ip + 16, our_ip, 4) ||
-	    get16be(ip + 2) != want - ETH_HLEN || inet_csum(ip, IP_HLEN) ||
-	    inet_csum(icmp, ICMP_HLEN + size)) {
-		printf("FAIL: echo reply seq %u: bad addresses or checksums\n",
-		       seq);
-		return 9;
-	}
-	for (i = 0; i < size; i++) {
-		if (icmp[ICMP_HLEN + i] != pattern_byte(seq, i)) {
-			printf("FAIL: echo reply seq %u: payload byte %u is %02x, expected %02x\n",
-			       seq, i, icmp[ICMP_HLEN + i],
-			       pattern_byte(seq, i));
-			return 9;
-		}
-	}
 	if (!quiet)
 		printf("ok: echo seq %u, %u-byte payload, %d-byte frame\n",
 		       seq, size, len);
@@ -958,7 +823,8 @@ static int flood_tx(uint64_t n, unsigned int size)
 	uint64_t queued = 0, done = 0, tsc;
 
 	memset(flood_buf, 0, sizeof(flood_buf));
-	eth_header(flood_buf + nic.hdr_len, nic.host_mac, ETH_P_FLOOD);
+	net_eth_header(flood_buf + nic.hdr_len, nic.ends.peer_mac, nic.ends.mac,
+		       ETH_P_FLOOD);
 	for (i = 0; i < QSIZE; i++) {
 		set_desc(q->desc, i, flood_buf, nic.hdr_len + size, 0, 0);
 		free_heads[i] = (uint16_t)i;
@@ -1007,11 +873,11 @@ static int flood_rx(uint64_t n, unsigned int size)
 	uint32_t len;
 	int r;
 
-	eth_header(pkt, nic.host_mac, ETH_P_LVGO);
+	net_eth_header(pkt, nic.ends.peer_mac, nic.ends.mac, ETH_P_LVGO);
 	memset(pkt + ETH_HLEN, 0, FLOOD_MIN - ETH_HLEN);
 	memcpy(pkt + ETH_HLEN, "LVGO", 4);
-	put32be(pkt + ETH_HLEN + 4, (uint32_t)n);
-	put16be(pkt + ETH_HLEN + 8, (uint16_t)size);
+	net_put32(pkt + ETH_HLEN + 4, (uint32_t)n);
+	net_put16(pkt + ETH_HLEN + 8, (uint16_t)size);
 	tsc = last = rdtsc();
 	if (tx(FLOOD_MIN))
 		return 13;
@@ -1039,7 +905,7 @@ static int flood_rx(uint64_t n, unsigned int size)
 			} else {
 				f = rx_buf[b];
 			}
-			if (get16be(f + 12) != ETH_P_FLOOD)
+			if (net_get16(f + 12) != ETH_P_FLOOD)
 				continue;
 			got++;
 			if (!cont && len != nic.hdr_len + size)
@@ -1098,6 +964,8 @@ int test_main(void)
 		return 1;
 	}
 	nic.slot = (unsigned int)slot;
+	memcpy(nic.ends.ip, our_ip, sizeof(our_ip));
+	memcpy(nic.ends.peer_ip, host_ip, sizeof(host_ip));
 	cmdline_get_uint("rxbuf", &rxbuf);
 	if (rxbuf < 64 || rxbuf > RX_BUF_MAX)
 		rxbuf = RX_BUF_MAX;

@@ -373,4 +373,93 @@ int vblk_request(struct vq *q, uint32_t type, uint64_t sector, void *buf,
 		 uint32_t len, unsigned int ticks);
 uint64_t vblk_capacity(const struct vdev *d);
 
+/* ---- Ethernet, ARP and ICMP echo frames (net_frame.c) ---- */
+#include <linux/if_ether.h>
+#include <linux/virtio_net.h>
+
+#define NET_ARP_LEN		28	/* ARP for IPv4 over Ethernet */
+#define NET_IP_HLEN		20	/* IPv4 without options */
+#define NET_ICMP_HLEN		8
+#define NET_ETH_ZLEN		60	/* shortest frame, no FCS */
+#define NET_ETH_FRAME_MAX	1514	/* longest, no FCS, no VLAN tag */
+#define NET_ARP_REQUEST		1
+#define NET_ARP_REPLY		2
+#define NET_ICMP_ECHO		8
+#define NET_ICMP_ECHO_REPLY	0
+#define NET_ECHO_ID		0x4c56	/* "LV" */
+
+/* Our addresses and the host's (peer_mac once ARP found it). */
+struct net_ends {
+	uint8_t mac[ETH_ALEN], peer_mac[ETH_ALEN];
+	uint8_t ip[4], peer_ip[4];
+};
+
+void net_put16(uint8_t *p, uint16_t v);		/* big-endian */
+void net_put32(uint8_t *p, uint32_t v);
+uint16_t net_get16(const uint8_t *p);
+uint16_t net_csum(const uint8_t *p, unsigned int len);	/* RFC 1071 */
+void net_eth_header(uint8_t *p, const uint8_t *dst, const uint8_t *src,
+		    uint16_t type);
+/* Frame builders return the frame's length. */
+unsigned int net_build_arp(uint8_t *p, const struct net_ends *e, uint16_t op,
+			   const uint8_t *tha, const uint8_t *tpa,
+			   const uint8_t *eth_dst);
+unsigned int net_build_arp_request(uint8_t *p, const struct net_ends *e);
+unsigned int net_build_arp_reply(uint8_t *p, const struct net_ends *e,
+				 const uint8_t *req);
+bool net_is_arp_request_for_us(const uint8_t *f, unsigned int len,
+			       const struct net_ends *e);
+bool net_is_arp_reply(const uint8_t *f, unsigned int len,
+		      const struct net_ends *e);
+/* Echo request seq with `size` payload bytes of net_echo_byte(). */
+uint8_t net_echo_byte(uint16_t seq, unsigned int i);
+unsigned int net_build_echo(uint8_t *p, const struct net_ends *e,
+			    uint16_t seq, unsigned int size);
+bool net_is_echo_reply(const uint8_t *f, unsigned int len, uint16_t seq);
+/* Every byte of the reply that matters: 0, or -1 after printing FAIL. */
+int net_check_echo_reply(const uint8_t *f, unsigned int len,
+			 const struct net_ends *e, uint16_t seq,
+			 unsigned int size);
+
+/* ---- a well-formed virtio-net driver on the core (virtio_net.c) ---- */
+#define VNET_DEVICE_ID		0x1000
+#define VNET_RXQ		0
+#define VNET_TXQ		1
+#define VNET_RX_MAX		64	/* receive buffers tracked */
+#define VNET_FRAME_MAX		2048	/* frame buffers vnet_rx fills */
+
+struct vnet {
+	struct vdev d;			/* config vector d.vec_base */
+	bool mrg;			/* MRG_RXBUF taken */
+	unsigned int hdr_len;		/* 12 with MRG_RXBUF, else 10 */
+	struct net_ends ends;		/* 10.0.2.15 and the host 10.0.2.1 */
+	bool peer_known;
+	uint8_t *rx_mem;		/* the caller's receive buffers */
+	unsigned int nr_rx, rx_size;
+	struct virtio_net_hdr_mrg_rxbuf rx_hdr;	/* of the last frame */
+};
+
+typedef bool (*vnet_match_fn)(const uint8_t *f, unsigned int len,
+			      const void *arg);
+
+/* Every call returns 0 (vnet_rx*: a length, 0 on timeout) or -1 after
+ * printing FAIL. */
+int vnet_find(struct vnet *n, uint8_t vec_base);	/* + vdev_open */
+/* vdev_start with both queues, MAC read from the config. */
+int vnet_start(struct vnet *n, uint32_t want);
+/* nr buffers of size bytes at mem (descriptor b = buffer b), published. */
+void vnet_rx_post(struct vnet *n, uint8_t *mem, unsigned int nr,
+		  unsigned int size);
+int vnet_rx(struct vnet *n, uint8_t *frame, unsigned int max,
+	    unsigned int ticks);
+int vnet_tx(struct vnet *n, const uint8_t *frame, unsigned int len,
+	    unsigned int ticks);
+/* The first frame match() accepts; ARP requests for us are answered. */
+int vnet_rx_until(struct vnet *n, vnet_match_fn match, const void *arg,
+		  uint8_t *frame, unsigned int ticks);
+int vnet_resolve(struct vnet *n, uint8_t *frame, unsigned int ticks);
+/* An echo request of `size` payload bytes; the reply checked byte by byte. */
+int vnet_ping(struct vnet *n, uint8_t *frame, uint16_t seq,
+	      unsigned int size, unsigned int ticks);
+
 #endif
