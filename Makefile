@@ -39,7 +39,7 @@ BENCH_OBJS	:= $(BENCH_BINS:$(BENCH_BUILD)/%=$(BUILD)/obj/bench/%.o)
 
 .PHONY: all check test unit unit-san guest-tests boot-tests bench bench-bins \
 	clean
-all: lightvm guest
+all: lightvm guest tools
 
 lightvm: $(VMM_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
@@ -74,6 +74,7 @@ $(BENCH_BUILD)/tsc-hz $(BENCH_BUILD)/net-peer $(BENCH_BUILD)/net-raw: \
 	$(CC) $(ALL_CFLAGS) -o $@ $^
 
 include tests/guest/guest.mk
+include tests/tools/tools.mk
 
 unit: $(BUILD)/unit-tests lightvm guest
 	LIGHTVM=$(CURDIR)/lightvm GUEST_DIR=$(CURDIR)/$(GUEST_BUILD) $(BUILD)/unit-tests
@@ -83,7 +84,7 @@ unit-san: $(BUILD)/unit-tests-san lightvm guest
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		$(BUILD)/unit-tests-san
 
-guest-tests: lightvm guest
+guest-tests: lightvm guest tools
 	tests/guest/run-tests.sh
 
 boot-tests: lightvm

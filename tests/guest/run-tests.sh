@@ -540,5 +540,167 @@ check_valgrind valgrind-smp-4	smp		-c 4 -p cpus=4
 check_virtio_blk_valgrind
 check_virtio_net_valgrind
 
+# ---- hostile guests: net, and crash consistency of blk ----
+# (tests/guest/hostile-net.md and hostile-crash.md map every case to its
+# kernel and check.)
+
+if [ -n "${TOOLS_DIR:-}" ]; then
+	TOOLS_DIR=$(abspath "$TOOLS_DIR" "$PWD")
+else
+	TOOLS_DIR=$ROOT/build/tools
+fi
+
+# The -v counter line of the NIC on tap0.
+nic_line() {
+	grep -E "virtio-net tap0 at 00:" "$1"
+}
+
+# check_hostile_net NAME CASE NEEDS-RESET DROPS-REGEX: hostile_net's
+# case=CASE must pass (exit 0) with NEEDS-RESET NEEDS_RESET events and
+# drop counters matching DROPS-REGEX in lightvm's -v line.
+check_hostile_net() {
+	local name=$1 hcase=$2 nr=$3 drops=$4 log line
+	shift 4
+
+	selected "$name" || return 0
+	net_up "$name" || return 0
+	log=$LOG_DIR/$name.log
+	run_case "$name" 0 "$TIMEOUT" hostile_net --net tap0 -v \
+		-p "case=$hcase"
+	local rc=$?
+	net_down
+	[ $rc -eq 0 ] || return 0
+	line=$(nic_line "$log")
+	if ! grep -Eq ", $nr needs-reset, " <<<"$line"; then
+		fail "$name" "expected $nr needs-reset: $line"
+	elif ! grep -Eq "$drops" <<<"$line"; then
+		fail "$name" "drop counters do not match '$drops': $line"
+	else
+		pass "$name"
+	fi
+}
+
+# utime + stime of every thread of process $1, in clock ticks (fields 14
+# and 15 of /proc/PID/stat, counted after the parenthesised name).
+cpu_ticks() {
+	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+rss_kb() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
+# The host floods tap0 for FLOOD_SECONDS while the guest has no receive
+# buffers and sleeps in hlt (hostile_net case=flood, waiting for a byte
+# on the console input).  lightvm must not spin: its CPU time during the
+# flood (which on PVM hosts also counts the guest's emulated ring 0, so
+# it is measured while the guest halts) must stay under a tenth of the
+# wall time, and its resident memory may grow by 1 MiB at most.  Then the
+# guest posts buffers, must get the frames that waited in the tap and a
+# ping round trip (its exit status), and -v must show the parked ring.
+FLOOD_SECONDS=2
+FLOOD_MAC=52:54:00:4c:56:46
+check_hostile_net_flood() {
+	local name=hostile-net-flood log fifo in pid i hz rc=0 why=""
+	local c0 c1 c2 r0 r1 t0 t1 t2 idle_ms flood_ms wall_ms
+
+	selected "$name" || return 0
+	if [ ! -x "$TOOLS_DIR/net-flood" ]; then
+		fail "$name" "missing $TOOLS_DIR/net-flood (make tools)"
+		return 0
+	fi
+	net_up "$name" || return 0
+	log=$LOG_DIR/$name.log
+	fifo=$LOG_DIR/$name.stdin
+	rm -f "$fifo"
+	mkfifo "$fifo" || { fail "$name" "mkfifo"; net_down; return 0; }
+	exec {in}<>"$fifo"
+	echo "# flood: ${IN_NS[*]} $LIGHTVM run ... case=flood" >"$log"
+	"${IN_NS[@]}" "$LIGHTVM" run -k "$GUEST_DIR/hostile_net.elf" \
+		--net "tap0,mac=$FLOOD_MAC" -v -p case=flood \
+		--timeout "$TIMEOUT" <"$fifo" >>"$log" 2>&1 &
+	pid=$!
+	for i in $(seq 100); do
+		grep -q "rx-flood: waiting" "$log" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! grep -q "rx-flood: waiting" "$log"; then
+		why="the guest never got to wait"
+	else
+		hz=$(getconf CLK_TCK)
+		# A second of the guest alone, for the log...
+		c0=$(cpu_ticks "$pid") t0=$(now_ms)
+		sleep 1
+		c1=$(cpu_ticks "$pid") r0=$(rss_kb "$pid") t1=$(now_ms)
+		# ...then the flood.
+		"${IN_NS[@]}" "$TOOLS_DIR/net-flood" tap0 "$FLOOD_MAC" \
+			"$FLOOD_SECONDS" >>"$log" 2>&1 || why="net-flood failed"
+		c2=$(cpu_ticks "$pid") r1=$(rss_kb "$pid") t2=$(now_ms)
+		idle_ms=$(((c1 - c0) * 1000 / hz))
+		flood_ms=$(((c2 - c1) * 1000 / hz))
+		wall_ms=$((t2 - t1))
+		echo "# lightvm CPU: ${idle_ms} ms in $((t1 - t0)) ms idle, ${flood_ms} ms in ${wall_ms} ms of flood; RSS ${r0} -> ${r1} KiB" >>"$log"
+		if [ -z "$why" ] && [ $((flood_ms * 10)) -gt "$wall_ms" ]; then
+			why="lightvm used $flood_ms ms of CPU in $wall_ms ms of flood"
+		elif [ -z "$why" ] && [ $((r1 - r0)) -gt 1024 ]; then
+			why="lightvm's RSS grew from $r0 to $r1 KiB in the flood"
+		fi
+	fi
+	echo go >&"$in"
+	wait "$pid"
+	rc=$?
+	exec {in}>&-
+	rm -f "$fifo"
+	net_down
+	if [ -n "$why" ]; then
+		fail "$name" "$why"
+	elif [ $rc -ne 0 ]; then
+		fail "$name" "exit $rc, expected 0"
+	elif ! nic_line "$log" | grep -Eq "rx waited for buffers [1-9]"; then
+		fail "$name" "-v: the RX ring never ran dry: $(nic_line "$log")"
+	else
+		grep "^# lightvm CPU" "$log" | sed 's/^# /    /'
+		pass "$name"
+	fi
+}
+
+check_hostile_net_valgrind() {
+	local name=valgrind-hostile-net
+
+	selected "$name" || return 0
+	net_up "$name" || return 0
+	check_valgrind "$name" hostile_net --net tap0
+	net_down
+}
+
+# tests/crash/run.sh: SIGKILL lightvm under crash_blk, CRASH_RUNS runs per
+# disk mode (default 8), and check the flushed blocks in the image.
+check_crash_blk() {
+	local name=crash-blk log=$LOG_DIR/crash-blk.log
+
+	selected "$name" || return 0
+	if LIGHTVM=$LIGHTVM GUEST_DIR=$GUEST_DIR TOOLS_DIR=$TOOLS_DIR \
+	   LOG_DIR=$LOG_DIR "$ROOT/tests/crash/run.sh" >"$log" 2>&1; then
+		grep -E "self-check|all runs" "$log" | sed 's/^/    /'
+		pass "$name"
+	else
+		fail "$name" "$(grep -E 'crash: .*(lost|failures|ended|only|self-check:|missing)' "$log" | head -n 3)"
+	fi
+}
+
+# tx: 3 short chains and 2 over 64 KiB dropped; the two 64 KiB ones sent
+# (or refused by the tap), the 2 with bad headers refused by the tap; 2
+# zero-length chains NEEDS_RESET.
+check_hostile_net hostile-net-tx tx 2 \
+	"tx 3 short, 2 too big, [2-4] refused, 0 no link"
+# rx: 5 bad chains NEEDS_RESET; frames too big for the 10- and 100-byte
+# buffers dropped (at least the two we provoke).
+check_hostile_net hostile-net-rx rx 5 \
+	"dropped rx ([2-9]|[1-9][0-9]+) too big, 0 short, 0 errors"
+check_hostile_net_flood
+check_hostile_net_valgrind
+check_crash_blk
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
