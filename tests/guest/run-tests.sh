@@ -560,7 +560,6 @@ nic_line() {
 # drop counters matching DROPS-REGEX in lightvm's -v line.
 check_hostile_net() {
 	local name=$1 hcase=$2 nr=$3 drops=$4 log line
-	shift 4
 
 	selected "$name" || return 0
 	net_up "$name" || return 0
