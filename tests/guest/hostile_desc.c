@@ -319,7 +319,7 @@ static int same_head_check(const char *c, unsigned int n)
 	if (vq_ld16(&dev.q->used->idx) != dev.q->last_used ||
 	    hv_st[0] != VIRTIO_BLK_S_OK || vdev_needs_reset(&dev.d) ||
 	    !hv_numbered(data_buf(0), PATTERN_SECTOR + 5, 1)) {
-		hv_fail(&dev, c, "extra used entries, status %u, device status %#x or wrong data",
+		hv_fail(&dev, c, "extra used entries, status %u, device status 0x%x or wrong data",
 			hv_st[0], vdev_status(&dev.d));
 		hv_recover(&dev, c);
 		return -1;
@@ -401,7 +401,7 @@ static int resubmit_overcommit(const char *c)
 	}
 	if ((uint16_t)(vq_ld16(&dev.q->used->idx) - dev.q->last_used) !=
 	    QSIZE + 1 || vdev_needs_reset(&dev.d)) {
-		hv_fail(&dev, c, "%u of 257 used, device status %#x",
+		hv_fail(&dev, c, "%u of 257 used, device status 0x%x",
 			(uint16_t)(vq_ld16(&dev.q->used->idx) -
 				   dev.q->last_used), vdev_status(&dev.d));
 		hv_recover(&dev, c);

@@ -227,7 +227,7 @@ static int race_round(unsigned int r, enum race_mode mode)
 		if (used >= RACE_CHAINS || hv_cfg_irqs(&dev) != dev.cfg_irqs)
 			break;
 		if (vtest_ticks - start >= HV_WAIT_TICKS) {
-			hv_fail(&dev, c, "round %u: %u of %u used, no NEEDS_RESET (status %#x)",
+			hv_fail(&dev, c, "round %u: %u of %u used, no NEEDS_RESET (status 0x%x)",
 				r, used, RACE_CHAINS, vdev_status(&dev.d));
 			hv_recover(&dev, c);
 			return -1;

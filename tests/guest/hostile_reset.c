@@ -6,20 +6,17 @@
  * reinitializing device status to 0" (2.4.1): lightvm's STATUS write
  * returns only once the backend gave back what it started (device.c).
  *
- * Each round publishes 80 requests in one notify (writes of "new data",
- * reads of numbered sectors into canary-filled buffers, every 8th a FLUSH,
- * which waits behind the writes), then writes STATUS = 0 after a number
- * of spin loops (0 up to 256, about a microsecond each under emulation)
- * or as soon as 1, 8 or 32 requests were used.  Once the write
- * returns:
- *
- *   - the old ring, still in place, must stay as it is: used idx, the
- *     status bytes not yet written (now 0xee), the read buffers (refilled
- *     with a second canary), and no queue interrupt;
- *   - the queue is re-initialised in the same memory (the lib's ring pool
- *     hands the same pages back; checked) and must stay empty the same
- *     way: a late completion of the old ring would show up here;
- *   - a good write + read-back works.
+ * Each round publishes 80 requests of 32 KiB in one notify (writes of
+ * "new data", reads of numbered sectors, one FLUSH in the middle, which
+ * waits behind the writes), then writes STATUS = 0 after a number of spin loops (0 up to
+ * 256, about a microsecond each under emulation) or as soon as 1, 8 or
+ * 32 requests were used.  The moment the write returns, the kernel
+ * records the status bytes, stamps a canary into every sector of the
+ * read buffers and re-initialises the queue in the same memory (the
+ * lib's ring pool hands the same pages back; checked), so that anything
+ * the reset failed to drain or drop would show: after a while the new
+ * ring must still be empty, no status byte or stamp changed, no queue
+ * interrupt came; then a good write + read-back works.
  *
  * At the end every sector of the write area must be old (zeroes) or new
  * (sector + 1 in every word), whole; the runner checks the image the same
@@ -28,12 +25,13 @@
  * tend to finish the whole batch first).
  *
  * Parameters: `rounds=N` (default 10: each delay, then each count).
- * Needs --disk IMG (8 MiB of zeroes), with any engine.  At the end "hostile disk0: ... N
- * needs-reset, M resets" must match lightvm's -v counters.
+ * Needs --disk IMG (8 MiB of zeroes), with any engine.  At the end
+ * "hostile disk0: ... N needs-reset, M resets" must match lightvm's -v
+ * counters.
  *
  * Disk layout: GOOD_SECTOR.. recovery writes (8 sectors), RS_WRITE_SECTOR
- * the write area (80 sectors), RS_READ_SECTOR the numbered read area (80
- * sectors); everything else stays zero.
+ * the write area (2560 sectors), RS_READ_SECTOR the numbered read area
+ * (2560 sectors); everything else stays zero.
  *
  * Exit status: 1 set-up, 2 a round failed.
  */
@@ -55,22 +53,31 @@ static uint64_t *buf(unsigned int i)
 	return phys_to_virt(BUF_BASE + (uint64_t)i * 4096);
 }
 
+/*
+ * Big enough that with O_DIRECT a good part of the batch is still in
+ * flight when the re-initialisation after the reset is done.
+ */
 #define RS_REQS		80		/* 3 descriptors each: 240 */
-#define RS_LEN		1024
+#define RS_LEN		32768
 #define RS_SECTORS	(RS_LEN / HV_SECTOR)
-#define RS_WRITE_SECTOR	8192		/* 40 writes: 80 sectors */
+#define RS_FLUSH	(RS_REQS / 2 - 1)	/* a FLUSH instead of a read */
+#define RS_WRITE_SECTOR	8192		/* 40 writes: 2560 sectors */
 #define RS_READ_SECTOR	12288		/* 40 reads, numbered sectors */
 #define RS_AREA		((RS_REQS / 2) * RS_SECTORS)
+#define RS_HALF		(RS_AREA / 2)	/* sectors per set-up request */
 #define RS_QUIET_TICKS	2
-#define RS_CANARY_A	0x3c3c3c3c3c3c3c3cull
-#define RS_CANARY_B	0xc3c3c3c3c3c3c3c3ull
+#define RS_CANARY	0xc3c3c3c3c3c3c3c3ull
 
 static uint64_t *rs_buf(unsigned int i)
 {
-	return phys_to_virt(BUF_BASE + 0x100000 + (uint64_t)i * RS_LEN);
+	return phys_to_virt(BUF_BASE + 0x400000 + (uint64_t)i * RS_LEN);
 }
 
-/* Request i: even ones write, odd ones read, every 8th a FLUSH. */
+/*
+ * Request i: even ones write, odd ones read, one FLUSH in the middle
+ * (it waits for the writes before it; the device takes nothing after
+ * it meanwhile).
+ */
 static void rs_build(struct vq *q, unsigned int i)
 {
 	struct vring_desc *t = q->desc;
@@ -78,7 +85,7 @@ static void rs_build(struct vq *q, unsigned int i)
 
 	hv_hdr[i].ioprio = 0;
 	hv_st[i] = 0xff;
-	if (i % 8 == 7) {
+	if (i == RS_FLUSH) {
 		hv_hdr[i].type = VIRTIO_BLK_T_FLUSH;
 		hv_hdr[i].sector = 0;
 		vq_set_desc(t, d, hv_pa(&hv_hdr[i]), 16, HV_NX, d + 2);
@@ -111,67 +118,57 @@ static void rs_fill_writes(void)
 	}
 }
 
-static void rs_fill_reads(uint64_t v)
+/*
+ * Stamp v into the first and last word of every page of the read
+ * buffers: data landing there replaces them.  Quick enough (640 stores)
+ * to follow the reset at once.
+ */
+#define RS_PAGE_WORDS	(PAGE_SIZE / 8)
+
+static void rs_stamp_reads(uint64_t v)
 {
-	unsigned int i;
+	unsigned int i, p;
 
-	for (i = 1; i < RS_REQS; i += 2)
-		hv_fill_words(rs_buf(i), RS_LEN, v);
-}
-
-static bool rs_reads_are(uint64_t v)
-{
-	unsigned int i;
-
-	for (i = 1; i < RS_REQS; i += 2)
-		if (!hv_all_words(rs_buf(i), RS_LEN, v))
-			return false;
-	return true;
-}
-
-static unsigned int rs_status_count(uint8_t v)
-{
-	unsigned int i, n = 0;
-
-	for (i = 0; i < RS_REQS; i++)
-		n += hv_st[i] == v;
-	return n;
-}
-
-/* Nothing moves for a while: used idx, status bytes, read buffers. */
-static int rs_quiet(const char *c, unsigned int r, const char *when,
-		    uint16_t used, uint8_t status_now, unsigned int n_status,
-		    uint64_t canary)
-{
-	unsigned int qirqs = vtest_irqs[dev.vec_base + 1];
-
-	vtest_sleep_ticks(RS_QUIET_TICKS);
-	if (vq_ld16(&dev.q->used->idx) != used ||
-	    rs_status_count(status_now) != n_status ||
-	    !rs_reads_are(canary) || vtest_irqs[dev.vec_base + 1] != qirqs) {
-		hv_fail(&dev, c, "round %u: the device wrote %s (used idx %u -> %u, status bytes %u -> %u, queue irqs %u -> %u)",
-			r, when, used, vq_ld16(&dev.q->used->idx), n_status,
-			rs_status_count(status_now), qirqs,
-			vtest_irqs[dev.vec_base + 1]);
-		return -1;
+	for (i = 1; i < RS_REQS; i += 2) {
+		for (p = 0; p < RS_LEN / PAGE_SIZE; p++) {
+			rs_buf(i)[p * RS_PAGE_WORDS] = v;
+			rs_buf(i)[p * RS_PAGE_WORDS + RS_PAGE_WORDS - 1] = v;
+		}
 	}
-	return 0;
+}
+
+static bool rs_stamped(uint64_t v)
+{
+	unsigned int i, p;
+
+	for (i = 1; i < RS_REQS; i += 2)
+		for (p = 0; p < RS_LEN / PAGE_SIZE; p++)
+			if (rs_buf(i)[p * RS_PAGE_WORDS] != v ||
+			    rs_buf(i)[p * RS_PAGE_WORDS + RS_PAGE_WORDS - 1] !=
+			    v)
+				return false;
+	return true;
 }
 
 /*
  * One round: publish RS_REQS requests, then reset after `delay` spin
- * loops, or (after) as soon as `after` of them were used.
+ * loops, or (after) as soon as `after` of them were used.  From the
+ * moment the STATUS write returns the device must not touch anything:
+ * the status bytes are recorded, the read buffers stamped and the queue
+ * re-initialised in the same memory right away, so that a completion
+ * the reset failed to drain or drop would land in the new ring, in a
+ * status byte or in a stamp.  Then it gets RS_QUIET_TICKS to show.
  */
 static int rs_round(unsigned int r, unsigned int delay, unsigned int after)
 {
 	const char *c = "reset-in-flight";
 	static uint16_t heads[RS_REQS];
+	static uint8_t st_at_reset[RS_REQS];
 	uint8_t *mem = dev.q->mem;
-	unsigned int i, done;
-	uint16_t used, base;
+	unsigned int i, done = 0, qirqs;
+	uint16_t base;
 
 	hv_arm(&dev);
-	rs_fill_reads(RS_CANARY_A);
 	for (i = 0; i < RS_REQS; i++) {
 		rs_build(dev.q, i);
 		heads[i] = 3 * i;
@@ -186,23 +183,8 @@ static int rs_round(unsigned int r, unsigned int delay, unsigned int after)
 			break;
 	/* Returns once the device has drained what it started. */
 	hv_reset(&dev);
-	done = RS_REQS - rs_status_count(0xff);
-	used = vq_ld16(&dev.q->used->idx);
-	printf("reset round %u: delay %u, after %u: %u of %u completed before the reset\n",
-	       r, delay, after, done, RS_REQS);
-	/* The old ring, still in place: nothing may land in it now. */
-	for (i = 0; i < RS_REQS; i++)
-		if (hv_st[i] == 0xff)
-			hv_st[i] = 0xee;
-	rs_fill_reads(RS_CANARY_B);
-	if (rs_quiet(c, r, "after the reset", used, 0xee,
-		     rs_status_count(0xee), RS_CANARY_B)) {
-		hv_recover(&dev, c);
-		return -1;
-	}
-	/* The same memory as a fresh ring (vq_free/ring_alloc reuse it). */
-	for (i = 0; i < RS_REQS; i++)
-		hv_st[i] = 0xee;
+	memcpy(st_at_reset, (const uint8_t *)hv_st, RS_REQS);
+	rs_stamp_reads(RS_CANARY);
 	if (hv_start(&dev)) {
 		hv_fail(&dev, c, "round %u: re-initialisation failed", r);
 		return -1;
@@ -211,33 +193,56 @@ static int rs_round(unsigned int r, unsigned int delay, unsigned int after)
 		hv_fail(&dev, c, "round %u: ring not re-used in place", r);
 		return -1;
 	}
-	if (rs_quiet(c, r, "into the re-initialised ring", 0, 0xee, RS_REQS,
-		     RS_CANARY_B) || vdev_needs_reset(&dev.d)) {
+	/* Anything raised before the reset has been delivered by now. */
+	qirqs = vtest_irqs[dev.vec_base + 1];
+	vtest_sleep_ticks(RS_QUIET_TICKS);
+	for (i = 0; i < RS_REQS; i++)
+		done += st_at_reset[i] != 0xff;
+	printf("reset round %u: delay %u, after %u: %u of %u completed before the reset\n",
+	       r, delay, after, done, RS_REQS);
+	if (vq_ld16(&dev.q->used->idx) != 0 ||
+	    memcmp(st_at_reset, (const uint8_t *)hv_st, RS_REQS) ||
+	    !rs_stamped(RS_CANARY) || vtest_irqs[dev.vec_base + 1] != qirqs ||
+	    vdev_needs_reset(&dev.d)) {
+		hv_fail(&dev, c, "round %u: the device acted after the reset (used idx %u, status bytes %s, read buffers %s, queue irqs %u -> %u, status 0x%x)",
+			r, vq_ld16(&dev.q->used->idx),
+			memcmp(st_at_reset, (const uint8_t *)hv_st, RS_REQS) ?
+			"changed" : "kept",
+			rs_stamped(RS_CANARY) ? "kept" : "written", qirqs,
+			vtest_irqs[dev.vec_base + 1], vdev_status(&dev.d));
 		hv_recover(&dev, c);
 		return -1;
 	}
 	return hv_check_good(&dev, c);
 }
 
-/* After all rounds: each sector of the write area is old or new, whole. */
+/*
+ * After all rounds: each sector of the write area is old or new, whole.
+ * Read back in two requests (each segment within SIZE_MAX, 1 MiB).
+ */
 static int rs_check_area(const char *c)
 {
 	uint64_t *b = buf(0);
-	unsigned int s;
+	unsigned int s, h;
 	int ret;
 
-	ret = vblk_request(dev.q, VIRTIO_BLK_T_IN, RS_WRITE_SECTOR, b,
-			   RS_AREA * HV_SECTOR, HV_WAIT_TICKS);
-	if (ret != VIRTIO_BLK_S_OK) {
-		hv_fail(&dev, c, "reading the write area: status %d", ret);
-		return -1;
+	for (h = 0; h < 2; h++) {
+		ret = vblk_request(dev.q, VIRTIO_BLK_T_IN,
+				   RS_WRITE_SECTOR + h * RS_HALF,
+				   b + h * RS_HALF * 64, RS_HALF * HV_SECTOR,
+				   HV_WAIT_TICKS);
+		if (ret != VIRTIO_BLK_S_OK) {
+			hv_fail(&dev, c, "reading the write area: status %d",
+				ret);
+			return -1;
+		}
 	}
 	for (s = 0; s < RS_AREA; s++) {
 		uint64_t *p = b + s * 64;
 
 		if (!hv_all_words(p, HV_SECTOR, 0) &&
 		    !hv_all_words(p, HV_SECTOR, RS_WRITE_SECTOR + s + 1)) {
-			hv_fail(&dev, c, "sector %u of the write area torn (%#lx)",
+			hv_fail(&dev, c, "sector %u of the write area torn (0x%lx)",
 				RS_WRITE_SECTOR + s, p[0]);
 			return -1;
 		}
@@ -263,7 +268,8 @@ int test_main(void)
 	vtest_init();
 	cmdline_get_uint("rounds", &rounds);
 	if (hv_open(&dev, "disk0", 0, VEC_BASE, HV_WANT_ALL, GOOD_SECTOR) ||
-	    hv_write_numbered(&dev, RS_READ_SECTOR, RS_AREA, buf(0)))
+	    hv_write_numbered(&dev, RS_READ_SECTOR, RS_HALF, buf(0)) ||
+	    hv_write_numbered(&dev, RS_READ_SECTOR + RS_HALF, RS_HALF, buf(0)))
 		return G_SETUP;
 	rs_fill_writes();
 	for (r = 0; r < rounds; r++) {

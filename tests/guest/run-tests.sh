@@ -607,11 +607,11 @@ hostile_image() {
 			{ echo "numbered sectors 4096-4159 changed"; return 1; }
 		zero_gaps "$1" 0 2048 2056 4096 4160 16384 ;;
 	hostile_reset)
-		pattern_ok "$1" 12288 80 ||
-			{ echo "read area (sectors 12288-12367) changed"; return 1; }
-		old_or_new "$1" 8192 80 ||
-			{ echo "write area (sectors 8192-8271): a sector neither old nor new"; return 1; }
-		zero_gaps "$1" 0 2048 2056 8192 8272 12288 12368 16384 ;;
+		pattern_ok "$1" 12288 2560 ||
+			{ echo "read area (sectors 12288-14847) changed"; return 1; }
+		old_or_new "$1" 8192 2560 ||
+			{ echo "write area (sectors 8192-10751): a sector neither old nor new"; return 1; }
+		zero_gaps "$1" 0 2048 2056 8192 10752 12288 14848 16384 ;;
 	esac
 }
 

@@ -177,6 +177,16 @@ int hv_wait_needs_reset(struct hv *h, unsigned int ticks)
 	}
 }
 
+/* The lib's request path pops one entry: there must be no other. */
+static int one_used(struct hv *h, const char *c, const char *what)
+{
+	if (vq_ld16(&h->q->used->idx) == h->q->last_used)
+		return 0;
+	hv_fail(h, c, "%s: used idx %u, expected %u", what,
+		vq_ld16(&h->q->used->idx), h->q->last_used);
+	return -1;
+}
+
 int hv_check_good(struct hv *h, const char *c)
 {
 	uint64_t sector = h->good_sector + (h->good_serial & 7);
@@ -192,7 +202,7 @@ int hv_check_good(struct hv *h, const char *c)
 			hv_fail(h, c, "good read: status %d", s);
 			return -1;
 		}
-		return 0;
+		return one_used(h, c, "good read");
 	}
 	hv_fill_words(good_w, sizeof(good_w), tag);
 	hv_fill_words(good_r, sizeof(good_r), ~0ull);
@@ -202,15 +212,17 @@ int hv_check_good(struct hv *h, const char *c)
 		hv_fail(h, c, "good write: status %d", s);
 		return -1;
 	}
+	if (one_used(h, c, "good write"))
+		return -1;
 	s = vblk_request(h->q, VIRTIO_BLK_T_IN, sector, good_r,
 			 sizeof(good_r), HV_WAIT_TICKS);
 	if (s != VIRTIO_BLK_S_OK || !hv_all_words(good_r, sizeof(good_r),
 						    tag)) {
-		hv_fail(h, c, "good read-back: status %d, word %#lx", s,
+		hv_fail(h, c, "good read-back: status %d, word 0x%lx", s,
 			good_r[0]);
 		return -1;
 	}
-	return 0;
+	return one_used(h, c, "good read-back");
 }
 
 int hv_recover(struct hv *h, const char *c)
@@ -256,7 +268,7 @@ int hv_expect_needs_reset(struct hv *h, const char *c)
 	int ret = -1;
 
 	if (hv_wait_needs_reset(h, HV_WAIT_TICKS)) {
-		hv_fail(h, c, "no NEEDS_RESET with a config interrupt (status %#x, config interrupts %u -> %u)",
+		hv_fail(h, c, "no NEEDS_RESET with a config interrupt (status 0x%x, config interrupts %u -> %u)",
 			vdev_status(&h->d), h->cfg_irqs, hv_cfg_irqs(h));
 	} else {
 		h->needs_reset++;
@@ -282,7 +294,7 @@ int hv_expect_status(struct hv *h, const char *c, uint16_t head,
 	struct vring_used_elem e;
 
 	if (hv_wait_used(h, 1, HV_WAIT_TICKS)) {
-		hv_fail(h, c, "no used entry (device status %#x)",
+		hv_fail(h, c, "no used entry (device status 0x%x)",
 			vdev_status(&h->d));
 		hv_recover(h, c);
 		return -1;
