@@ -14,7 +14,8 @@ GUEST_OBJ	:= $(GUEST_BUILD)/obj
 
 GUEST_TESTS	:= hello exceptions timer smp spin triplefault badinsn panic \
 		   serial_input pci virtio_blk mxcsr virtio_net \
-		   hostile_net crash_blk
+		   hostile_net crash_blk \
+		   hostile_ring hostile_desc hostile_race hostile_blk hostile_reset
 GUEST_ELFS	:= $(GUEST_TESTS:%=$(GUEST_BUILD)/%.elf)
 GUEST_TEST_OBJS	:= $(GUEST_TESTS:%=$(GUEST_OBJ)/%.o)
 

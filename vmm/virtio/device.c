@@ -283,11 +283,22 @@ void virtio_print_stats(struct vm *vm)
 	if (log_verbosity < 1)
 		return;
 	for (dev = vm->devices; dev; dev = dev->next) {
-		const struct virtio_stats *s = &dev->stats;
+		struct virtio_stats snap, *s = &snap;
 		char extra[320] = "";
 
+		/*
+		 * The I/O thread may still be completing requests: take the
+		 * counters (and the device's) under its lock; interrupt.c
+		 * bumps irqs and intx_ioctls atomically outside it.
+		 */
+		pthread_mutex_lock(&dev->lock);
+		snap = dev->stats;
+		snap.irqs = __atomic_load_n(&dev->stats.irqs, __ATOMIC_RELAXED);
+		snap.intx_ioctls = __atomic_load_n(&dev->stats.intx_ioctls,
+						   __ATOMIC_RELAXED);
 		if (dev->ops->describe)
 			dev->ops->describe(dev, extra, sizeof(extra));
+		pthread_mutex_unlock(&dev->lock);
 		log_msg("%s at 00:%02x.0: %llu requests, %llu notifies (%llu exited to user space), %llu interrupts (%llu suppressed, %llu INTx ioctls), %llu needs-reset, %llu resets%s%s",
 			dev->name, dev->pci.slot,
 			(unsigned long long)s->requests,
