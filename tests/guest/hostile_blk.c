@@ -36,7 +36,6 @@
  * discard/write zeroes.
  */
 #include "runtime.h"
-#include "vblk_hostile.h"
 
 const char test_name[] = "hostile_blk";
 

@@ -35,7 +35,6 @@
  * lengths, 3 buffers over the rings, 4 directions, 5 resubmission.
  */
 #include "runtime.h"
-#include "vblk_hostile.h"
 
 const char test_name[] = "hostile_desc";
 

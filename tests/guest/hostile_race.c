@@ -30,7 +30,6 @@
  * Exit status: 1 set-up, 2 a round ended otherwise.
  */
 #include "runtime.h"
-#include "vblk_hostile.h"
 
 const char test_name[] = "hostile_race";
 

@@ -36,7 +36,6 @@
  * Exit status: 1 set-up, 2 a round failed.
  */
 #include "runtime.h"
-#include "vblk_hostile.h"
 
 const char test_name[] = "hostile_reset";
 

@@ -35,7 +35,6 @@
  * and next, 4 indirect, 5 long chains.
  */
 #include "runtime.h"
-#include "vblk_hostile.h"
 
 const char test_name[] = "hostile_ring";
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vblk_hostile.c - the frame hostile virtio-blk kernels run their attacks
- * in (see vblk_hostile.h).  It only uses the driver core of virtio.c and
+ * in (see runtime.h).  It only uses the driver core of virtio.c and
  * virtio_blk.c, so what it calls "good" is what every other test kernel
  * does.
  *
@@ -14,7 +14,7 @@
  * be served; the reset (2.4.1) and a fresh initialisation (3.1.1) must
  * then give a working device.
  */
-#include "vblk_hostile.h"
+#include "runtime.h"
 
 struct virtio_blk_outhdr hv_hdr[HV_SLOTS] __aligned(16);
 volatile uint8_t hv_st[HV_SLOTS];
