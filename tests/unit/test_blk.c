@@ -883,6 +883,18 @@ START_TEST(features_after_driver_ok_ignored)
 	ck_assert_uint_eq(rd(&t, VIRTIO_PCI_GUEST_FEATURES, 4),
 			  F(VIRTIO_BLK_F_FLUSH));
 	ck_assert(!t.dev->vqs[0].indirect);
+	/* Taking DRIVER_OK back (2.1.1 forbids it) does not reopen them. */
+	wr(&t, VIRTIO_PCI_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+	   VIRTIO_CONFIG_S_DRIVER, 1);
+	wr(&t, VIRTIO_PCI_GUEST_FEATURES, F(VIRTIO_RING_F_INDIRECT_DESC), 4);
+	ck_assert_uint_eq(rd(&t, VIRTIO_PCI_GUEST_FEATURES, 4),
+			  F(VIRTIO_BLK_F_FLUSH));
+	ck_assert(!t.dev->vqs[0].indirect);
+	/* A reset does. */
+	wr(&t, VIRTIO_PCI_STATUS, 0, 1);
+	wr(&t, VIRTIO_PCI_GUEST_FEATURES, F(VIRTIO_RING_F_INDIRECT_DESC), 4);
+	ck_assert_uint_eq(rd(&t, VIRTIO_PCI_GUEST_FEATURES, 4),
+			  F(VIRTIO_RING_F_INDIRECT_DESC));
 	bt_teardown(&t);
 }
 END_TEST
