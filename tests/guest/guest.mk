@@ -13,7 +13,8 @@ GUEST_SRC	:= tests/guest
 GUEST_OBJ	:= $(GUEST_BUILD)/obj
 
 GUEST_TESTS	:= hello exceptions timer smp spin triplefault badinsn panic \
-		   serial_input pci virtio_blk mxcsr virtio_net
+		   serial_input pci virtio_blk mxcsr virtio_net \
+		   hostile_transport
 GUEST_ELFS	:= $(GUEST_TESTS:%=$(GUEST_BUILD)/%.elf)
 GUEST_TEST_OBJS	:= $(GUEST_TESTS:%=$(GUEST_OBJ)/%.o)
 
@@ -52,3 +53,11 @@ $(GUEST_OBJ)/%.o: $(GUEST_SRC)/%.S $(GUEST_SRC)/guest.mk
 .SECONDARY: $(GUEST_TEST_OBJS)
 
 -include $(GUEST_TEST_OBJS:.o=.d) $(GUEST_LIB_OBJS:.o=.d)
+
+# hostile_transport: hostile_transport.c plus one file per group of
+# cases in tests/guest/hostile_transport/.
+GUEST_HT_OBJS	:= $(patsubst $(GUEST_SRC)/%.c,$(GUEST_OBJ)/%.o,\
+		     $(sort $(wildcard $(GUEST_SRC)/hostile_transport/*.c)))
+$(GUEST_BUILD)/hostile_transport.elf: $(GUEST_HT_OBJS)
+.SECONDARY: $(GUEST_HT_OBJS)
+-include $(GUEST_HT_OBJS:.o=.d)
