@@ -22,10 +22,10 @@
  *  10 pcicfg    every width at every PCI configuration offset
  *
  * 1 is the set-up (no device, bring-up failed).  Each case prints
- * "ok: <case>" or "FAIL: <case>: ...".  At the end the kernel prints
- * what lightvm's -v counters must say ("expect: N needs-reset, M resets,
- * E notify exits"): run-tests.sh compares, so a violation lightvm did not
- * flag, or flagged twice, fails the run too.
+ * "ok: <case>" or "FAIL: <case>: ...", each group its time.  At the end
+ * the kernel prints what lightvm's -v counters must say ("expect: N
+ * needs-reset, M resets, E notify exits"): run-tests.sh compares, so a
+ * violation lightvm did not flag, or flagged twice, fails the run too.
  *
  *   net             attack the virtio-net device (else virtio-blk)
  *   case=A,B,...    run only these groups (default: all)
@@ -159,10 +159,14 @@ int test_main(void)
 	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		if (!group_selected(groups[i].name))
 			continue;
+		unsigned int start = vtest_ticks;
+
 		if (groups[i].run()) {
 			printf("FAIL: group %s\n", groups[i].name);
 			return groups[i].status;
 		}
+		printf("group %s: %u ms\n", groups[i].name,
+		       10 * (vtest_ticks - start));
 	}
 	printf("expect: %u needs-reset, %u resets, %u notify exits\n",
 	       ht.expect_needs_reset, ht.expect_resets,

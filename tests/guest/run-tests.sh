@@ -595,22 +595,17 @@ check_hostile_transport() {
 	ht_counters "$name" && pass "$name"
 }
 
-# memcheck over all of it: no invalid access, no leak in lightvm.
+# memcheck over all of it on the blk device (about 5 s): no invalid
+# access, no leak in lightvm.  (The net device passes the same; it is
+# left out to keep the suite short - the transport code is shared.)
 check_hostile_transport_valgrind() {
-	local name=$1 kind=$2
+	local name=valgrind-hostile-transport-blk
 
 	selected "$name" || return 0
-	if [ "$kind" = net ]; then
-		net_up "$name" || return 0
-		check_valgrind "$name" hostile_transport \
-			--net "tap0,mac=$HT_MAC" -p "net mac=0x${HT_MAC//:/}"
-		net_down
-	else
-		make_images "$name" ||
-			{ fail "$name" "cannot create images"; return 0; }
-		check_valgrind "$name" hostile_transport --disk "$IMG" \
-			-p "capacity=16384"
-	fi
+	make_images "$name" ||
+		{ fail "$name" "cannot create images"; return 0; }
+	check_valgrind "$name" hostile_transport --disk "$IMG" \
+		-p "capacity=16384"
 }
 
 check_hostile_transport hostile-transport-blk	blk	''
@@ -618,8 +613,7 @@ check_hostile_transport hostile-transport-net	net	''
 # Guest RAM split around the PCI hole: both ends of low and high RAM.
 check_hostile_transport hostile-transport-blk-4g blk \
 	'case=pfn ram=0x100000000' -m 4G
-check_hostile_transport_valgrind valgrind-hostile-transport-blk blk
-check_hostile_transport_valgrind valgrind-hostile-transport-net net
+check_hostile_transport_valgrind
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -15,7 +15,7 @@
 #define HT_VEC_SPARE		0x5c	/* a vector no entry normally uses */
 #define HT_WAIT			300	/* ticks (3 s): anything that must
 					 * complete does so in far less */
-#define HT_QUIET		5	/* ticks to wait for what must not
+#define HT_QUIET		3	/* ticks to wait for what must not
 					 * happen */
 
 #define F(bit)			(1u << (bit))

@@ -22,7 +22,8 @@
  *     back the size), MSI-X Enable and Function Mask;
  * then everything is written back.  The device must afterwards still
  * read exactly as at the start, and run on from where it was (no reset)
- * with MSI-X interrupts.
+ * with MSI-X interrupts.  Then both BARs move while the device runs
+ * (bars_moved).
  */
 #include "ht.h"
 
