@@ -39,7 +39,6 @@ struct ht {
 	bool net;
 	unsigned int nr_queues;		/* blk 1, net 2 */
 	uint32_t host_features;
-	uint32_t want;			/* what ht_start negotiates */
 	uint64_t ram;			/* guest RAM in bytes (ram=) */
 	uint64_t capacity;		/* blk: sectors (capacity=) */
 	uint8_t mac[6];			/* net: the MAC the device reports */

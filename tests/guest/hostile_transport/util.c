@@ -55,7 +55,6 @@ int ht_reset(void)
 int ht_begin(uint32_t want)
 {
 	ht.expect_resets++;
-	ht.want = want;
 	if (vdev_reset(&ht.d) || vdev_negotiate(&ht.d, want, 0) ||
 	    vdev_enable_msix(&ht.d, ht.nr_queues))
 		return -1;
@@ -83,7 +82,6 @@ int ht_start(uint32_t want)
 {
 	/* vdev_start begins with the reset. */
 	ht.expect_resets++;
-	ht.want = want;
 	if (vdev_start(&ht.d, want, 0, ht.nr_queues))
 		return -1;
 	net_ready();
