@@ -15,7 +15,8 @@ GUEST_OBJ	:= $(GUEST_BUILD)/obj
 GUEST_TESTS	:= hello exceptions timer smp spin triplefault badinsn panic \
 		   serial_input pci virtio_blk mxcsr virtio_net \
 		   hostile_net crash_blk \
-		   hostile_ring hostile_desc hostile_race hostile_blk hostile_reset
+		   hostile_ring hostile_desc hostile_race hostile_blk hostile_reset \
+		   hostile_transport
 GUEST_ELFS	:= $(GUEST_TESTS:%=$(GUEST_BUILD)/%.elf)
 GUEST_TEST_OBJS	:= $(GUEST_TESTS:%=$(GUEST_OBJ)/%.o)
 
@@ -54,3 +55,11 @@ $(GUEST_OBJ)/%.o: $(GUEST_SRC)/%.S $(GUEST_SRC)/guest.mk
 .SECONDARY: $(GUEST_TEST_OBJS)
 
 -include $(GUEST_TEST_OBJS:.o=.d) $(GUEST_LIB_OBJS:.o=.d)
+
+# hostile_transport: hostile_transport.c plus one file per group of
+# cases in tests/guest/hostile_transport/.
+GUEST_HT_OBJS	:= $(patsubst $(GUEST_SRC)/%.c,$(GUEST_OBJ)/%.o,\
+		     $(sort $(wildcard $(GUEST_SRC)/hostile_transport/*.c)))
+$(GUEST_BUILD)/hostile_transport.elf: $(GUEST_HT_OBJS)
+.SECONDARY: $(GUEST_HT_OBJS)
+-include $(GUEST_HT_OBJS:.o=.d)

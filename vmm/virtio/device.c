@@ -229,6 +229,7 @@ void virtio_dev_reset(struct virtio_dev *dev)
 	dev->config_vector = VIRTIO_MSI_NO_VECTOR;
 	dev->irq_pending = 0;
 	dev->config_irq_pending = false;
+	dev->features_locked = false;
 	dev->features_late_logged = false;
 	__atomic_add_fetch(&dev->reset_gen, 1, __ATOMIC_SEQ_CST);
 	dev->stats.resets++;

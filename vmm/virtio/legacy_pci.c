@@ -114,9 +114,13 @@ static void write_features(struct virtio_dev *dev, uint32_t v,
 	 * Legacy has no FEATURES_OK: the features in force are whatever was
 	 * written before DRIVER_OK.  Changing them under a running device
 	 * would change the ring format under us, so later writes are
-	 * ignored.  Bits we did not offer are refused by masking.
+	 * ignored - also once the driver took DRIVER_OK back, which it may
+	 * not do ("The driver MUST NOT clear a device status bit", 2.1.1):
+	 * the rings and the backend were set up for these features, and
+	 * only a reset reopens negotiation.  Bits we did not offer are
+	 * refused by masking.
 	 */
-	if (dev->status & VIRTIO_CONFIG_S_DRIVER_OK) {
+	if (dev->features_locked) {
 		if (!dev->features_late_logged)
 			log_debug(1, "%s: GUEST_FEATURES 0x%x after DRIVER_OK ignored",
 				  dev->name, v);
@@ -182,6 +186,8 @@ static void write_status(struct virtio_dev *dev, uint32_t v,
 	}
 	/* NEEDS_RESET is the device's to clear, by a reset. */
 	dev->status = v | (old & VIRTIO_CONFIG_S_NEEDS_RESET);
+	if (v & VIRTIO_CONFIG_S_DRIVER_OK)
+		dev->features_locked = true;
 	if (!(old & VIRTIO_CONFIG_S_DRIVER_OK) &&
 	    (v & VIRTIO_CONFIG_S_DRIVER_OK))
 		virtio_dev_kick_thread(dev);

@@ -180,6 +180,7 @@ struct virtio_dev {
 	uint32_t guest_features;
 	uint16_t queue_sel;
 	uint16_t config_vector;
+	bool features_locked;		/* DRIVER_OK seen since the reset */
 	bool features_late_logged;
 	bool needs_reset_logged;
 	unsigned int nr_vqs;
