@@ -101,3 +101,29 @@ bool cmdline_has(const char *key)
 {
 	return each_match(key, match_any, NULL);
 }
+
+struct str_value {
+	const char *value;
+	size_t len;
+};
+
+static bool match_str(const char *value, size_t len, void *arg)
+{
+	struct str_value *v = arg;
+
+	if (!value)
+		return false;
+	v->value = value;
+	v->len = len;
+	return true;
+}
+
+const char *cmdline_get_str(const char *key, size_t *len)
+{
+	struct str_value v = { NULL, 0 };
+
+	if (!each_match(key, match_str, &v))
+		return NULL;
+	*len = v.len;
+	return v.value;
+}

@@ -256,6 +256,8 @@ const char *cmdline(void);
 bool cmdline_get_uint(const char *key, uint64_t *val);
 /* True if "key" or "key=..." is on the command line. */
 bool cmdline_has(const char *key);
+/* The last "key=value": value (not terminated) and its length, or NULL. */
+const char *cmdline_get_str(const char *key, size_t *len);
 
 /* ---- secondary CPUs (start.c, head.S) ---- */
 /* Called on each AP in 64-bit mode, on its own stack, IDT loaded. */
@@ -276,9 +278,16 @@ int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 int strncmp(const char *a, const char *b, size_t n);
 
+/* ---- I/O APIC (ioapic.c) ---- */
+#define IOAPIC_ACTIVE_LOW	(1u << 13)
+#define IOAPIC_LEVEL		(1u << 15)
+/* Pin to vector (edge, active high unless flags say) on this CPU. */
+void ioapic_route(unsigned int pin, uint8_t vector, uint32_t flags);
+
 /* ---- legacy virtio-PCI driver core (virtio.c, virtio_blk.c) ---- */
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
 
@@ -299,6 +308,15 @@ struct vq {
 	uint16_t last_used;
 };
 
+/* The step of vdev_start that failed (vdev.failed), 0 if none did. */
+enum vdev_step {
+	VDEV_STEP_NONE,
+	VDEV_STEP_STATUS,		/* reset, or DRIVER_OK not kept */
+	VDEV_STEP_FEATURES,
+	VDEV_STEP_INTERRUPTS,		/* MSI-X, or INTx */
+	VDEV_STEP_QUEUES,
+};
+
 struct vdev {
 	unsigned int slot;
 	uint16_t io;			/* BAR0, the legacy header */
@@ -307,8 +325,14 @@ struct vdev {
 	uint16_t msix_size;
 	uint64_t msix_table, msix_pba;	/* guest-physical */
 	bool msix;			/* MSI-X enabled: config at 24 */
-	uint32_t features;
+	/* Set by the caller between vdev_open and vdev_start: */
+	bool intx;			/* INTx instead of MSI-X */
+	uint32_t offered;		/* must be offered, taken or not */
+	/* Found by vdev_negotiate: */
+	uint32_t host_features;		/* what the device offered */
+	uint32_t features;		/* what we took */
 	bool event_idx;
+	enum vdev_step failed;		/* by the last vdev_start */
 	unsigned int nr_vqs;
 	struct vq vq[VDEV_MAX_QUEUES];
 };
@@ -324,6 +348,12 @@ void vtest_sleep_ticks(unsigned int n);
 /* Slot of the first 1af4:device_id at or after `from`, or -1. */
 int vdev_find(uint16_t device_id, unsigned int from);
 uint8_t vdev_find_cap(unsigned int slot, uint8_t id);
+/*
+ * A transitional device of virtio type `id` (VIRTIO_ID_*): class and
+ * revision class_rev, subsystem 1af4:id, BAR0 in I/O space.  0, or -1
+ * after printing FAIL.
+ */
+int vdev_check_ids(unsigned int slot, uint32_t class_rev, uint16_t id);
 /* Read BAR0 and MSI-X location, enable decode; no virtio I/O yet. */
 int vdev_open(struct vdev *d, unsigned int slot, uint8_t vec_base);
 /* The steps of 3.1.1 "Driver Requirements: Device Initialization". */
@@ -335,7 +365,10 @@ void vdev_msix_entry(const struct vdev *d, unsigned int i, uint8_t vector,
 		     bool masked);
 int vdev_setup_queue(struct vdev *d, unsigned int i);
 void vdev_driver_ok(const struct vdev *d);
-/* All of the above in order; 0 or -1 after printing FAIL. */
+/*
+ * All of the above in order (INTx instead of MSI-X if d->intx); 0, or -1
+ * after printing FAIL with the step in d->failed.
+ */
 int vdev_start(struct vdev *d, uint32_t want, uint32_t need,
 	       unsigned int nr_queues);
 uint8_t vdev_status(const struct vdev *d);
@@ -362,16 +395,65 @@ void vq_publish(struct vq *q, const uint16_t *heads, unsigned int n);
 void vq_kick(const struct vq *q);
 /* Next used element, if any. */
 bool vq_pop(struct vq *q, struct vring_used_elem *e);
+
+/*
+ * vq_pop without the call, for loops that run once per buffer: where the
+ * guest's ring 0 is emulated instruction by instruction (PVM hosts),
+ * every instruction of such a loop shows in the throughput.
+ */
+static inline bool vq_pop_inline(struct vq *q, struct vring_used_elem *e)
+{
+	if (vq_ld16(&q->used->idx) == q->last_used)
+		return false;
+	asm volatile("" ::: "memory");	/* idx before the element */
+	*e = q->used->ring[q->last_used++ & (q->size - 1)];
+	return true;
+}
+
 /* Sleep until the used ring moves: 0, or -1 after `ticks` (10 ms each). */
 int vq_wait(struct vq *q, unsigned int ticks);
+/* The same until used->idx is n past q->last_used. */
+int vq_wait_for(struct vq *q, unsigned int n, unsigned int ticks);
+/* The used length of the entry vq_pop returned last. */
+uint32_t vq_last_len(const struct vq *q);
 void vq_free(struct vq *q);
 
+/* ---- legacy INTx instead of MSI-X (virtio_intx.c) ---- */
+#define VTEST_VEC_INTX		0x4f	/* every device's pin */
+/*
+ * Route the pin INTERRUPT_LINE names to VTEST_VEC_INTX, MSI-X off.  The
+ * handler reads each such device's ISR and counts like MSI-X would: the
+ * queue bit in vtest_irqs[vec_base + 1], the config bit in
+ * vtest_irqs[vec_base]; an interrupt no ISR claims in
+ * vtest_intx_unclaimed.  0, or -1 after printing FAIL.
+ */
+int vdev_enable_intx(struct vdev *d);
+extern volatile unsigned int vtest_intx_unclaimed;
+
+#define VBLK_DEVICE_ID		0x1001
 /* One request in descriptors 0-2 of q, waited for: the status byte, or */
 #define VBLK_TIMEOUT		-1	/* no used entry within ticks */
 #define VBLK_BAD_USED		-2	/* a used entry with the wrong id */
 int vblk_request(struct vq *q, uint32_t type, uint64_t sector, void *buf,
 		 uint32_t len, unsigned int ticks);
+/* The same through a 3-entry indirect table in descriptor 0. */
+int vblk_request_indirect(struct vq *q, uint32_t type, uint64_t sector,
+			  void *buf, uint32_t len, unsigned int ticks);
 uint64_t vblk_capacity(const struct vdev *d);
+
+/*
+ * Requests in flight: slot s is descriptors 3s..3s+2 (header, data,
+ * status) with a header and status byte of its own.  vblk_put returns
+ * the head to publish; the status is 0xff until the device writes it.
+ * vblk_reput reuses slot s's chain (its data buffer and length) for
+ * another type and sector.
+ */
+#define VBLK_SLOTS		(VQ_MAX_SIZE / 3)
+uint16_t vblk_put(struct vq *q, unsigned int s, uint32_t type,
+		  uint64_t sector, void *buf, uint32_t len);
+uint16_t vblk_reput(struct vq *q, unsigned int s, uint32_t type,
+		    uint64_t sector);
+uint8_t vblk_slot_status(unsigned int s);
 
 /* ---- Ethernet, ARP and ICMP echo frames (net_frame.c) ---- */
 #include <linux/if_ether.h>
@@ -434,9 +516,18 @@ struct vnet {
 	unsigned int hdr_len;		/* 12 with MRG_RXBUF, else 10 */
 	struct net_ends ends;		/* 10.0.2.15 and the host 10.0.2.1 */
 	bool peer_known;
+	/* Layouts, set by the caller after vnet_start (default: off): */
+	bool rx_split;			/* no MRG_RXBUF: buffer b is a
+					 * header (2b) -> frame (2b + 1) */
+	bool tx_rotate;			/* TX in turn: one buffer, header
+					 * apart, the two in an indirect
+					 * table */
+	unsigned int tx_seq;		/* whose turn it is */
 	uint8_t *rx_mem;		/* the caller's receive buffers */
 	unsigned int nr_rx, rx_size;
+	struct virtio_net_hdr_mrg_rxbuf *rx_split_hdr;	/* lib memory */
 	struct virtio_net_hdr_mrg_rxbuf rx_hdr;	/* of the last frame */
+	unsigned int rx_len;		/* the last frame's length */
 };
 
 typedef bool (*vnet_match_fn)(const uint8_t *f, unsigned int len,
@@ -447,17 +538,47 @@ typedef bool (*vnet_match_fn)(const uint8_t *f, unsigned int len,
 int vnet_find(struct vnet *n, uint8_t vec_base);	/* + vdev_open */
 /* vdev_start with both queues, MAC read from the config. */
 int vnet_start(struct vnet *n, uint32_t want);
-/* nr buffers of size bytes at mem (descriptor b = buffer b), published. */
+/* nr buffers of size bytes at mem (buffer b at vnet_rx_head), published. */
 void vnet_rx_post(struct vnet *n, uint8_t *mem, unsigned int nr,
 		  unsigned int size);
 int vnet_rx(struct vnet *n, uint8_t *frame, unsigned int max,
 	    unsigned int ticks);
+/*
+ * Buffer by buffer, for a receive loop with as little work per frame as
+ * can be: the next used buffer and its used length (1, 0 if none, -1
+ * after printing FAIL); the head that posts buffer b again, its
+ * descriptors as they are; and buffer b as the first of a frame, its
+ * virtio header and its frame bytes.
+ */
+int vnet_rx_pop(struct vnet *n, unsigned int *b, uint32_t *len);
+
+static inline uint16_t vnet_rx_head(const struct vnet *n, unsigned int b)
+{
+	return (uint16_t)(n->rx_split ? 2 * b : b);
+}
+
+static inline const struct virtio_net_hdr_mrg_rxbuf *
+vnet_rx_header(const struct vnet *n, unsigned int b)
+{
+	if (n->rx_split)
+		return &n->rx_split_hdr[b];
+	return (const void *)(n->rx_mem + b * n->rx_size);
+}
+
+static inline const uint8_t *vnet_rx_frame(const struct vnet *n,
+					   unsigned int b)
+{
+	return n->rx_mem + b * n->rx_size + (n->rx_split ? 0 : n->hdr_len);
+}
+
 int vnet_tx(struct vnet *n, const uint8_t *frame, unsigned int len,
 	    unsigned int ticks);
 /* The first frame match() accepts; ARP requests for us are answered. */
 int vnet_rx_until(struct vnet *n, vnet_match_fn match, const void *arg,
 		  uint8_t *frame, unsigned int ticks);
 int vnet_resolve(struct vnet *n, uint8_t *frame, unsigned int ticks);
+/* vnet_resolve's second half: the reply to a request already sent. */
+int vnet_arp_reply(struct vnet *n, uint8_t *frame, unsigned int ticks);
 /* An echo request of `size` payload bytes; the reply checked byte by byte. */
 int vnet_ping(struct vnet *n, uint8_t *frame, uint16_t seq,
 	      unsigned int size, unsigned int ticks);

@@ -27,11 +27,6 @@ static struct virtio_blk_outhdr probe_hdr __aligned(16);
 static uint8_t probe_id[VIRTIO_BLK_ID_BYTES];
 static volatile uint8_t probe_status;
 
-static inline void full_mb(void)
-{
-	asm volatile("lock addl $0, (%%rsp)" ::: "memory", "cc");
-}
-
 void hv_fill_words(void *p, size_t len, uint64_t v)
 {
 	size_t n = len / 8;
@@ -135,27 +130,7 @@ void hv_arm(struct hv *h)
 
 int hv_wait_used(struct hv *h, unsigned int n, unsigned int ticks)
 {
-	struct vq *q = h->q;
-	unsigned int start = vtest_ticks;
-
-	for (;;) {
-		irq_disable();
-		if (q->event_idx) {
-			/* Interrupt me once the nth entry is there. */
-			vq_st16(&q->avail->ring[q->size],
-				(uint16_t)(q->last_used + n - 1));
-			full_mb();
-		}
-		if ((uint16_t)(vq_ld16(&q->used->idx) - q->last_used) >= n) {
-			irq_enable();
-			return 0;
-		}
-		if (vtest_ticks - start >= ticks) {
-			irq_enable();
-			return -1;
-		}
-		irq_enable_and_halt();
-	}
+	return vq_wait_for(h->q, n, ticks);
 }
 
 int hv_wait_needs_reset(struct hv *h, unsigned int ticks)

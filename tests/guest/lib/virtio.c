@@ -7,9 +7,9 @@
  *
  * Interrupts are MSI-X, one vector per source: table entry 0 is the
  * configuration change, entry 1 + i queue i, delivered to this CPU at
- * vec_base + entry.  The runtime's 100 Hz LAPIC timer (vtest_init) bounds
- * every wait, so a device that stops answering ends the wait instead of
- * hanging the test.
+ * vec_base + entry (or INTx, virtio_intx.c, counted the same).  The
+ * runtime's 100 Hz LAPIC timer (vtest_init) bounds every wait, so a
+ * device that stops answering ends the wait instead of hanging the test.
  *
  * Legacy layout (virtio 1.x, 2.6.2 "Legacy Interfaces: A Note on
  * Virtqueue Layout"): descriptors, then the available ring, then the used
@@ -20,7 +20,9 @@
 
 #define PCI_COMMAND		0x04
 #define PCI_STATUS		0x06
+#define PCI_CLASS_REVISION	0x08
 #define PCI_BAR0		0x10
+#define PCI_SUBSYSTEM		0x2c
 #define PCI_CAPABILITY_LIST	0x34
 #define PCI_CAP_ID_MSIX		0x11
 #define MSIX_ENABLE		0x8000
@@ -93,6 +95,25 @@ uint8_t vdev_find_cap(unsigned int slot, uint8_t id)
 	return 0;
 }
 
+/*
+ * 4.1.2.1: a transitional device has revision 0 and the virtio type as
+ * its subsystem device ID; the legacy header is in BAR0's I/O space.
+ */
+int vdev_check_ids(unsigned int slot, uint32_t class_rev, uint16_t id)
+{
+	uint32_t class = pci_read32(0, slot, 0, PCI_CLASS_REVISION);
+	uint32_t sub = pci_read32(0, slot, 0, PCI_SUBSYSTEM);
+	uint32_t bar0 = pci_read32(0, slot, 0, PCI_BAR0);
+
+	if (class != class_rev || sub != ((uint32_t)id << 16 | 0x1af4) ||
+	    !(bar0 & 1)) {
+		printf("FAIL: class/rev %08x, subsystem %08x, BAR0 %08x\n",
+		       class, sub, bar0);
+		return -1;
+	}
+	return 0;
+}
+
 /* Claim the slot's BARs and note where MSI-X lives; no device I/O yet. */
 int vdev_open(struct vdev *d, unsigned int slot, uint8_t vec_base)
 {
@@ -159,18 +180,23 @@ int vdev_reset(struct vdev *d)
 	return 0;
 }
 
-/* ACKNOWLEDGE, DRIVER, then the features we want of those offered. */
+/*
+ * ACKNOWLEDGE, DRIVER, then the features we want of those offered.  What
+ * must be offered (need, d->offered) may be more than what we take: a
+ * test may insist on a feature it does not use.
+ */
 int vdev_negotiate(struct vdev *d, uint32_t want, uint32_t need)
 {
-	uint32_t host;
+	uint32_t host, must = need | d->offered;
 
 	vdev_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	vdev_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE |
 			VIRTIO_CONFIG_S_DRIVER);
 	host = inl(d->io + VIRTIO_PCI_HOST_FEATURES);
-	if ((host & need) != need) {
+	d->host_features = host;
+	if ((host & must) != must) {
 		printf("FAIL: host features %08x lack %08x\n", host,
-		       need & ~host);
+		       must & ~host);
 		return -1;
 	}
 	want = (want | need) & host;
@@ -312,25 +338,36 @@ void vdev_driver_ok(const struct vdev *d)
 			VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
-int vdev_start(struct vdev *d, uint32_t want, uint32_t need,
-	       unsigned int nr_queues)
+/* vdev_start's steps in order: the one that failed, or VDEV_STEP_NONE. */
+static enum vdev_step start_steps(struct vdev *d, uint32_t want,
+				  uint32_t need, unsigned int nr_queues)
 {
 	unsigned int i;
 
-	if (vdev_reset(d) || vdev_negotiate(d, want, need) ||
-	    vdev_enable_msix(d, nr_queues))
-		return -1;
+	if (vdev_reset(d))
+		return VDEV_STEP_STATUS;
+	if (vdev_negotiate(d, want, need))
+		return VDEV_STEP_FEATURES;
+	if (d->intx ? vdev_enable_intx(d) : vdev_enable_msix(d, nr_queues))
+		return VDEV_STEP_INTERRUPTS;
 	for (i = 0; i < nr_queues; i++)
 		if (vdev_setup_queue(d, i))
-			return -1;
+			return VDEV_STEP_QUEUES;
 	vdev_driver_ok(d);
 	if (vdev_status(d) != (VIRTIO_CONFIG_S_ACKNOWLEDGE |
 			       VIRTIO_CONFIG_S_DRIVER |
 			       VIRTIO_CONFIG_S_DRIVER_OK)) {
 		printf("FAIL: status %#x after DRIVER_OK\n", vdev_status(d));
-		return -1;
+		return VDEV_STEP_STATUS;
 	}
-	return 0;
+	return VDEV_STEP_NONE;
+}
+
+int vdev_start(struct vdev *d, uint32_t want, uint32_t need,
+	       unsigned int nr_queues)
+{
+	d->failed = start_steps(d, want, need, nr_queues);
+	return d->failed ? -1 : 0;
 }
 
 void vq_set_desc(struct vring_desc *t, unsigned int i, uint64_t addr,
@@ -379,25 +416,32 @@ void vq_publish(struct vq *q, const uint16_t *heads, unsigned int n)
 
 bool vq_pop(struct vq *q, struct vring_used_elem *e)
 {
-	if (vq_ld16(&q->used->idx) == q->last_used)
-		return false;
-	asm volatile("" ::: "memory");
-	*e = q->used->ring[q->last_used++ & (q->size - 1)];
-	return true;
+	return vq_pop_inline(q, e);
+}
+
+uint32_t vq_last_len(const struct vq *q)
+{
+	return q->used->ring[(uint16_t)(q->last_used - 1) & (q->size - 1)].len;
 }
 
 int vq_wait(struct vq *q, unsigned int ticks)
+{
+	return vq_wait_for(q, 1, ticks);
+}
+
+int vq_wait_for(struct vq *q, unsigned int n, unsigned int ticks)
 {
 	unsigned int start = vtest_ticks;
 
 	for (;;) {
 		irq_disable();
 		if (q->event_idx) {
-			/* Interrupt me once entry last_used is used. */
-			vq_st16(&q->avail->ring[q->size], q->last_used);
+			/* Interrupt me once the nth entry is there. */
+			vq_st16(&q->avail->ring[q->size],
+				(uint16_t)(q->last_used + n - 1));
 			mb();
 		}
-		if (vq_ld16(&q->used->idx) != q->last_used) {
+		if ((uint16_t)(vq_ld16(&q->used->idx) - q->last_used) >= n) {
 			irq_enable();
 			return 0;
 		}
