@@ -143,8 +143,9 @@ const char *fuzz_tmpdir(void);
 /*
  * After a loader succeeded: what the rest of boot set-up makes of its
  * boot_image (the fields come from the untrusted file): place an initrd
- * and build the zero page or PVH start info, and check the initrd landed
- * in RAM, above the kernel and below initrd_max.
+ * (or, when it does not fit, none) and build the zero page or PVH start
+ * info, and check the initrd landed in RAM, above the kernel and below
+ * initrd_max.
  */
 void fuzz_check_boot(struct guest_mem *gm, const struct boot_image *bi);
 /* A failure is described in one line (the exit-125 contract). */

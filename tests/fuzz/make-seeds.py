@@ -344,27 +344,34 @@ def tool(args, data):
                           check=True).stdout
 
 
-def small_elf(text):
-    """An ELF64 kernel: one PT_LOAD of `text` at 1 MiB, 4 KiB of .bss."""
+def small_elf(text, paddr=0x100000):
+    """An ELF64 kernel: one PT_LOAD of `text` at paddr, 4 KiB of .bss."""
     eh = (b'\x7fELF' + bytes([2, 1, 1]) + bytes(9) +
-          u16(2) + u16(62) + u32(1) + u64(0x100000) + u64(64) + u64(0) +
+          u16(2) + u16(62) + u32(1) + u64(paddr) + u64(64) + u64(0) +
           u32(0) + u16(64) + u16(56) + u16(1) + u16(64) + u16(0) + u16(0))
-    ph = (u32(1) + u32(5) + u64(120) + u64(0x100000) + u64(0x100000) +
+    ph = (u32(1) + u32(5) + u64(120) + u64(paddr) + u64(paddr) +
           u64(len(text)) + u64(len(text) + 4096) + u64(0x1000))
     return eh + ph + text
 
 
-def bzimage(payload, vmlinux_len):
-    """A bzImage around a compressed payload (boot protocol 2.15)."""
+# The bzImage harness's small RAM is 256 KiB: kernels there live at
+# 192 KiB, above the command line (128 KiB + 64 KiB).
+SMALL_KERNEL = 0x30000
+
+
+def bzimage(payload, vmlinux_len, load=SMALL_KERNEL):
+    """A bzImage around a compressed payload (boot protocol 2.15):
+    relocatable when it loads at 1 MiB, else fixed at `load`."""
     setup = bytearray(2 * 512)                 # setup_sects = 1
     pm = b'\x90' * 0x200 + payload + u32(vmlinux_len)
     hdr = {
         0x1f1: u8(1), 0x1f4: u32(len(pm) // 16), 0x1fe: u16(0xaa55),
         0x200: b'\xeb\x6a', 0x202: b'HdrS', 0x206: u16(0x020f),
         0x20e: u16(0x100), 0x211: u8(1), 0x22c: u32(0x7fffffff),
-        0x230: u32(0x100000), 0x234: u8(1), 0x236: u16(3),
-        0x238: u32(2047), 0x248: u32(0x200), 0x24c: u32(len(payload) + 4),
-        0x258: u64(0x100000), 0x260: u32(0x20000),
+        0x230: u32(0x100000), 0x234: u8(load == 0x100000),
+        0x236: u16(3), 0x238: u32(2047), 0x248: u32(0x200),
+        0x24c: u32(len(payload) + 4), 0x258: u64(load),
+        0x260: u32(0x8000),
     }
     for off, b in hdr.items():
         setup[off:off + len(b)] = b
@@ -382,7 +389,7 @@ def kernel_seeds():
     # it, and every corrupt stream costs up to that bound), so the
     # payload is hello's first 4 KiB of code as a small kernel, in every
     # format, each with a small dictionary or window.
-    vm = small_elf(elf[0x1000:0x2000])
+    vm = small_elf(elf[0x1000:0x2000], SMALL_KERNEL)
     small_dict = [{'id': lzma.FILTER_LZMA2, 'dict_size': 1 << 16}]
     alone_dict = [{'id': lzma.FILTER_LZMA1, 'dict_size': 1 << 16}]
     payloads = {
@@ -394,7 +401,11 @@ def kernel_seeds():
         'lz4': tool(['lz4', '-l', '-9', '-q', '-c'], vm),
     }
     b = {k: u8(0) + bzimage(v, len(vm)) for k, v in payloads.items()}
+    # guest decompression: fixed at 192 KiB, and relocatable at 1 MiB in
+    # the larger RAM (where the initrd fits too)
     b['guest-decompress'] = u8(1) + bzimage(payloads['gzip'], len(vm))
+    b['guest-decompress-1m'] = u8(3) + bzimage(payloads['gzip'], len(vm),
+                                               0x100000)
     return e, b
 
 
