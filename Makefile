@@ -3,8 +3,14 @@
 #   make            build ./lightvm and the test kernels
 #   make check      tier 1 (Check unit tests, plain and ASan/UBSan) + tier 2
 #                   (test kernels booted by lightvm)
-#   make test       everything `make check` does + tier 3 (Linux boot tests)
+#   make test       everything `make check` does + a short run of every
+#                   fuzzer (fuzz-smoke) + tier 3 (Linux boot tests)
 #   make bench      benchmarks (side-by-side ratios)
+#   make fuzz       build the libFuzzer harnesses (tests/fuzz, clang) and
+#                   run each for FUZZ_SECONDS (default 60) on a copy of
+#                   its seed corpus; fails if any fuzzer finds a crash
+#   make fuzz-smoke the same, FUZZ_SMOKE_SECONDS (default 5) each: part
+#                   of `make test`
 #   make CC=clang   build with clang instead of gcc
 
 CC		?= gcc
@@ -38,7 +44,7 @@ BENCH_BINS	:= $(BENCH_BUILD)/blk-raw $(BENCH_BUILD)/blk-service \
 BENCH_OBJS	:= $(BENCH_BINS:$(BENCH_BUILD)/%=$(BUILD)/obj/bench/%.o)
 
 .PHONY: all check test unit unit-san guest-tests boot-tests bench bench-bins \
-	clean
+	fuzz fuzz-bins fuzz-smoke clean
 all: lightvm guest tools
 
 lightvm: $(VMM_OBJS)
@@ -76,6 +82,52 @@ $(BENCH_BUILD)/tsc-hz $(BENCH_BUILD)/net-peer $(BENCH_BUILD)/net-raw: \
 include tests/guest/guest.mk
 include tests/tools/tools.mk
 
+# libFuzzer harnesses: clang only, their own objects of the VMM sources
+# (coverage-instrumented, ASan + UBSan, every UBSan finding fatal) in an
+# archive, so each harness links just the objects it reaches.
+FUZZ_CC		:= clang
+FUZZ_BUILD	:= $(BUILD)/fuzz
+FUZZERS		:= virtq blk net pci bzimage elf options
+FUZZ_SECONDS	?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer
+FUZZ_CFLAGS	:= -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -pthread -MMD -MP \
+		   $(FUZZ_SAN)
+FUZZ_LIB	:= $(FUZZ_BUILD)/libvmm.a
+FUZZ_LIB_OBJS	:= $(VMM_LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_OBJS	:= $(FUZZ_LIB_OBJS) \
+		   $(FUZZERS:%=$(FUZZ_BUILD)/obj/tests/fuzz/%.o) \
+		   $(FUZZ_BUILD)/obj/tests/fuzz/common.o
+FUZZ_BINS	:= $(FUZZERS:%=$(FUZZ_BUILD)/%)
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+# The harnesses compare a lot while checking; tracing those comparisons
+# would only slow them down and feed the fuzzer the harness's own values.
+$(FUZZ_BUILD)/obj/tests/fuzz/%.o: tests/fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+		-fno-sanitize-coverage=trace-cmp -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o \
+		$(FUZZ_BUILD)/obj/tests/fuzz/common.o $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz: fuzz-bins
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+fuzz-smoke: fuzz-bins
+	tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZERS)
+
 unit: $(BUILD)/unit-tests lightvm guest
 	LIGHTVM=$(CURDIR)/lightvm GUEST_DIR=$(CURDIR)/$(GUEST_BUILD) $(BUILD)/unit-tests
 
@@ -92,7 +144,7 @@ boot-tests: lightvm
 
 check: unit unit-san guest-tests
 
-test: check boot-tests
+test: check fuzz-smoke boot-tests
 
 bench: lightvm guest bench-bins
 	bench/run.sh
@@ -101,4 +153,4 @@ clean:
 	rm -rf $(BUILD) lightvm
 
 -include $(VMM_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(SAN_OBJS:.o=.d) \
-	 $(BENCH_OBJS:.o=.d)
+	 $(BENCH_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)

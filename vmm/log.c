@@ -53,10 +53,19 @@ void log_debug(int level, const char *fmt, ...)
 void err_set(const char *fmt, ...)
 {
 	va_list ap;
+	char *p;
 
 	va_start(ap, fmt);
 	vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
+	/*
+	 * Messages quote what the user or a file gave us (an argument, a
+	 * path), and the exit-125 contract is one line on stderr: a newline
+	 * or other control character in there becomes '?'.
+	 */
+	for (p = last_error; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 }
 
 const char *err_msg(void)

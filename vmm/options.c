@@ -464,7 +464,13 @@ int options_parse(struct vm_config *cfg, int argc, char **argv)
 		return -1;
 	}
 
-	optind = 1;	/* argv[1] is "run": getopt starts after it */
+	/*
+	 * argv[1] is "run": getopt starts after it.  0 rather than 1: glibc
+	 * then also forgets where it was inside a cluster of short options
+	 * ("-Zv" when the last parse stopped at Z), which would otherwise
+	 * be read from the last parse's argv.
+	 */
+	optind = 0;
 	opterr = 0;
 	argv++;
 	argc--;

@@ -49,6 +49,10 @@ static const struct bad_case bad[] = {
 	  "--console-log needs" },
 	{ { "lightvm", "run", "-k", "k", "--guest-decompress", "--elf-entry",
 	    "64" }, "use one" },
+	/* Control characters from the command line do not break the line
+	 * (found by the options fuzzer). */
+	{ { "lightvm", "run", "-k", "k", "-m", "1\n2" }, "-m 1?2: not a size" },
+	{ { "lightvm", "fr\rob\x1b[2J" }, "unknown command 'fr?ob?[2J'" },
 };
 
 static int count_args(const char *const *argv)
@@ -197,6 +201,24 @@ START_TEST(good_command_line)
 }
 END_TEST
 
+/*
+ * A parse that stopped inside a cluster of short options ("-Zv": the
+ * error at Z) must not leave the rest of that argument to the next
+ * parse, whose argv may be gone by then.
+ */
+START_TEST(parse_after_an_error_mid_cluster)
+{
+	const char *argv1[] = { "lightvm", "run", "-Zv", "-k", "k1", NULL };
+	const char *argv2[] = { "lightvm", "run", "-k", "k2", NULL };
+	struct vm_config cfg;
+
+	ck_assert_int_eq(options_parse(&cfg, 5, (char **)argv1), -1);
+	ck_assert_int_eq(options_parse(&cfg, 4, (char **)argv2), 0);
+	ck_assert_str_eq(cfg.kernel, "k2");
+	ck_assert_int_eq(cfg.verbose, 0);
+}
+END_TEST
+
 START_TEST(sizes)
 {
 	uint64_t v;
@@ -230,6 +252,7 @@ Suite *options_suite(void)
 	tcase_add_test(tc, unreadable_initrd);
 	tcase_add_test(tc, help_and_version);
 	tcase_add_test(tc, good_command_line);
+	tcase_add_test(tc, parse_after_an_error_mid_cluster);
 	tcase_add_test(tc, sizes);
 	suite_add_tcase(s, tc);
 	return s;

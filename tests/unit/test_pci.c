@@ -478,6 +478,46 @@ START_TEST(bar_overlap_stays_dark)
 }
 END_TEST
 
+/*
+ * The overlap ends without the dark BAR being touched: the other device
+ * moves its BAR, turns decode off, or goes away.  The dark BAR is then
+ * decoded where its register says (found by the fuzzer: pvpanic's BAR
+ * written onto the MSI-X table, then the virtio function's memory decode
+ * switched off, left pvpanic unreachable for good).
+ */
+START_TEST(bar_overlap_ends)
+{
+	struct tdev *t = tdev_new(false), *u = tdev_new(false);
+	uint8_t d;
+
+	cfg_wr(u->pci.slot, PCI_BAR0, 4, t->pci.bars[0].addr | 1);
+	ck_assert(!u->pci.bars[0].mapped);
+	/* t's BAR moves: u's comes up in the range t left */
+	cfg_wr(t->pci.slot, PCI_BAR0, 4, 0xe040);
+	ck_assert(t->pci.bars[0].mapped);
+	ck_assert(u->pci.bars[0].mapped);
+	ck_assert(io_bus_access(&vm->pio, u->pci.bars[0].addr, &d, 1, false));
+	ck_assert_uint_eq(u->io_calls, 1);
+
+	/* the same for memory, when t turns memory decode off */
+	cfg_wr(u->pci.slot, PCI_BAR0 + 4, 4, t->pci.bars[1].addr);
+	ck_assert(!u->pci.bars[1].mapped);
+	cfg_wr(t->pci.slot, PCI_COMMAND, 2, PCI_COMMAND_IO);
+	ck_assert(!t->pci.bars[1].mapped);
+	ck_assert(u->pci.bars[1].mapped);
+
+	/* and when t goes away altogether */
+	cfg_wr(t->pci.slot, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+	ck_assert(!t->pci.bars[1].mapped);	/* now t is the dark one */
+	cfg_wr(u->pci.slot, PCI_BAR0, 4, 0xe040);
+	ck_assert(!u->pci.bars[0].mapped);
+	tdev_free(t);
+	ck_assert(u->pci.bars[0].mapped);
+	ck_assert_uint_eq(u->pci.bars[0].addr, 0xe040);
+	tdev_free(u);
+}
+END_TEST
+
 START_TEST(status_w1c)
 {
 	struct tdev *t = tdev_new(true);
@@ -1037,6 +1077,7 @@ Suite *pci_suite(void)
 	tcase_add_test(tc, bar_sizing);
 	tcase_add_test(tc, command_gates_decode);
 	tcase_add_test(tc, bar_overlap_stays_dark);
+	tcase_add_test(tc, bar_overlap_ends);
 	tcase_add_test(tc, status_w1c);
 	tcase_add_test(tc, capability_list);
 	tcase_add_test(tc, msix_mask_and_pending);

@@ -177,6 +177,17 @@ static int load_guest_decompressed(struct guest_mem *gm,
 	uint8_t *dst;
 
 	/*
+	 * The entry is at +0x200 in what we load: a protected-mode part
+	 * that ends before it would be entered in zeroed RAM (init_size may
+	 * well reach that far), as an ELF entry outside its segments would.
+	 */
+	if (pm_len <= ENTRY64_OFFSET) {
+		err_set("bzImage protected-mode kernel is %zu bytes, too short for its 64-bit entry at +0x%x",
+			pm_len, ENTRY64_OFFSET);
+		return -1;
+	}
+
+	/*
 	 * relocatable_kernel: "the protected-mode part of the kernel can be
 	 * loaded at any address that satisfies the kernel_alignment field."
 	 * pref_address: "A non-relocatable kernel will unconditionally move

@@ -151,7 +151,10 @@ static void bar_unmap(struct pci_device *dev, unsigned int i)
 		dev->ops->bar_update(dev, i, b->addr, false);
 }
 
-unsigned int pci_bars_update(struct pci_device *dev)
+/* (Un)map every BAR as COMMAND and the BAR registers say; returns how
+ * many should be decoded but are not, and in *freed whether a range was
+ * given up. */
+static unsigned int bars_update(struct pci_device *dev, bool *freed)
 {
 	uint16_t cmd = (uint16_t)(dev->cfg[PCI_COMMAND] |
 				  dev->cfg[PCI_COMMAND + 1] << 8);
@@ -166,18 +169,23 @@ unsigned int pci_bars_update(struct pci_device *dev)
 			continue;
 		addr = pci_get_le32(dev->cfg + PCI_BAR0 + 4 * i) & addr_mask(b->type);
 		want = decodable(b, cmd, addr);
-		if (b->mapped && (!want || addr != b->addr))
+		if (b->mapped && (!want || addr != b->addr)) {
 			bar_unmap(dev, i);
+			*freed = true;
+		}
 		b->addr = addr;
+		b->dark = false;
 		if (!want || b->mapped)
 			continue;
 		if (io_bus_register(bar_bus(dev, b), addr, b->size, b->fn,
 				    b->opaque, dev->name) < 0) {
-			/* The guest's choice: the BAR just stays dark. */
+			/* The guest's choice: dark while the range is
+			 * taken (see retry_dark()). */
 			if (!b->clash_logged)
 				log_debug(1, "%s BAR %u not decoded: %s",
 					  dev->name, i, err_msg());
 			b->clash_logged = true;
+			b->dark = true;
 			failed++;
 			continue;
 		}
@@ -189,10 +197,55 @@ unsigned int pci_bars_update(struct pci_device *dev)
 	return failed;
 }
 
+/*
+ * dev gave up a range: a BAR of another device that was left dark because
+ * it overlapped it may be decoded now.  Real devices decode their BARs
+ * whatever else is there, so an overlap only lasts as long as the guest
+ * keeps it - and a guest reprogramming BARs one register at a time makes
+ * short ones.  Mapping never frees a range, so this does not cascade.
+ * The caller holds bus->lock, so the slots cannot change, and every path
+ * that holds two cfg_locks holds bus->lock first.
+ */
+static void retry_dark(struct pci_device *dev)
+{
+	struct pci_bus *bus = dev->vm->pci;
+	unsigned int slot, i;
+	bool freed = false;
+
+	if (!bus)
+		return;
+	for (slot = 0; slot < PCI_MAX_DEVICES; slot++) {
+		struct pci_device *other = bus->slots[slot];
+
+		if (!other || other == dev)
+			continue;
+		for (i = 0; i < PCI_NUM_BARS && !other->bars[i].dark; i++)
+			;
+		if (i == PCI_NUM_BARS)
+			continue;
+		pthread_mutex_lock(&other->cfg_lock);
+		bars_update(other, &freed);
+		pthread_mutex_unlock(&other->cfg_lock);
+	}
+}
+
+unsigned int pci_bars_update(struct pci_device *dev)
+{
+	bool freed = false;
+	unsigned int failed = bars_update(dev, &freed);
+
+	if (freed)
+		retry_dark(dev);
+	return failed;
+}
+
 void pci_bars_unmap(struct pci_device *dev)
 {
 	unsigned int i;
 
-	for (i = 0; i < PCI_NUM_BARS; i++)
+	for (i = 0; i < PCI_NUM_BARS; i++) {
+		dev->bars[i].dark = false;
 		bar_unmap(dev, i);
+	}
+	retry_dark(dev);
 }

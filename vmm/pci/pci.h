@@ -61,6 +61,8 @@ struct pci_bar {
 	uint32_t addr;			/* current base (what the guest set) */
 	bool mapped;			/* registered on the pio/mmio bus now */
 	bool clash_logged;		/* said once that addr overlaps */
+	bool dark;			/* to be decoded, but the range is
+					 * taken: retried when one frees up */
 };
 
 /*
@@ -170,7 +172,8 @@ void pci_device_unregister(struct pci_device *dev);
 int pci_cap_add(struct pci_device *dev, uint8_t id, unsigned int len);
 
 /* Configuration space as the guest sees it (masks, side effects and all);
- * takes cfg_lock.  Out-of-range bytes read as all-ones. */
+ * takes cfg_lock.  Out-of-range bytes read as all-ones.  A write may move
+ * BARs, so its caller holds the bus lock (mechanism #1 does). */
 void pci_config_read(struct pci_device *dev, unsigned int off, uint8_t *data,
 		     unsigned int len);
 void pci_config_write(struct pci_device *dev, unsigned int off,
@@ -216,9 +219,11 @@ struct pci_bus {
 	uint32_t next_io, next_mmio;	/* BAR allocation cursors */
 };
 
-/* bar.c; cfg_lock held.  pci_bars_update() (un)maps every BAR as COMMAND
- * and the BAR registers now say, and returns how many BARs should be
- * decoded but could not be mapped. */
+/* bar.c; the bus lock and cfg_lock held.  pci_bars_update() (un)maps
+ * every BAR as COMMAND and the BAR registers now say, and returns how
+ * many BARs should be decoded but could not be mapped.  Both, when they
+ * give up a range, map other devices' BARs that were dark because they
+ * overlapped it (taking those devices' cfg_locks). */
 int pci_bars_alloc(struct pci_bus *bus, struct pci_device *dev);
 unsigned int pci_bars_update(struct pci_device *dev);
 void pci_bars_unmap(struct pci_device *dev);
