@@ -13,7 +13,7 @@ GUEST_SRC	:= tests/guest
 GUEST_OBJ	:= $(GUEST_BUILD)/obj
 
 GUEST_TESTS	:= hello exceptions timer smp spin triplefault badinsn panic \
-		   serial_input pci virtio_blk mxcsr virtio_net \
+		   serial_input pci virtio_blk mxcsr xsave virtio_net \
 		   hostile_net crash_blk \
 		   hostile_ring hostile_desc hostile_race hostile_blk hostile_reset \
 		   hostile_transport

@@ -233,6 +233,7 @@ struct vm {
 	int kvm_fd, vm_fd;
 	int run_size;
 	bool pvm;		/* PVM compat path active */
+	bool xsave_hidden;	/* CPUID offers no XSAVE (PVM, or XSETBV lost) */
 	struct guest_mem mem;
 	struct io_bus pio, mmio;
 	unsigned int nr_cpus;
@@ -274,6 +275,16 @@ bool vm_stopping(struct vm *vm);
 void vm_irq_line(struct vm *vm, unsigned int irq, int level);
 
 int cpuid_setup(struct vm *vm);
+
+/* xsetbv_probe.c: does the guest's XSETBV reach KVM on this host? */
+enum xsetbv_result {
+	XSETBV_SEEN,	/* KVM tracks the guest's XCR0: XSAVE is safe */
+	XSETBV_LOST,	/* a hypervisor below KVM swallows the intercept */
+	XSETBV_UNKNOWN,	/* the probe could not run */
+};
+bool xsetbv_host_is_guest(void);
+enum xsetbv_result xsetbv_probe(int kvm_fd, int run_size,
+				const struct kvm_cpuid2 *cpuid);
 int vcpu_init(struct vm *vm, struct vcpu *v, unsigned int id);
 int vcpu_setup_boot_regs(struct vcpu *v);
 void *vcpu_thread(void *arg);

@@ -39,9 +39,16 @@
 #define XSAVE_XSTATE_BV	(512 / 4)
 #define XFEATURE_SSE	(1U << 1)
 
+/*
+ * kvm_pvm being loaded is not enough: machines that are PVM guests
+ * themselves have the module and no usable /dev/kvm.  Only one vendor
+ * module backs /dev/kvm, so with kvm_intel or kvm_amd loaded it is theirs.
+ */
 bool pvm_host_detect(void)
 {
-	return access("/sys/module/kvm_pvm", F_OK) == 0;
+	return access("/sys/module/kvm_pvm", F_OK) == 0 &&
+	       access("/sys/module/kvm_intel", F_OK) != 0 &&
+	       access("/sys/module/kvm_amd", F_OK) != 0;
 }
 
 static int advance_rip(struct vcpu *v, uint64_t by)
