@@ -13,7 +13,10 @@
 #            VMX/SVM hosts only.
 #   busybox  /bin/busybox (Debian busybox-static) + applet symlinks, /init is a
 #            shell script that mounts proc/sys/dev, prints a banner and runs
-#            `setsid cttyhack sh` on the console. VMX/SVM hosts only.
+#            `setsid cttyhack sh` on the console, or with lightvm.script=NAME
+#            on the command line runs /tests/NAME.sh (initramfs/tests/) and
+#            ends the VM with its status through /bin/lightvm-exit.
+#            VMX/SVM hosts only.
 #
 # --insmod FILE   (busybox only) copy the module into /lib/modules/ (decompressed)
 #                 and have /init insmod it; repeat in load order.
@@ -91,7 +94,7 @@ OUT=$(cd "$OUT_DIR" && pwd)/$(basename -- "$OUT")
 STAGE=$(mktemp -d "${TMPDIR:-/tmp}/lightvm-initramfs.XXXXXX")
 cleanup() { [ "$KEEP" = 1 ] || rm -rf "$STAGE"; }
 trap cleanup EXIT
-mkdir -p "$STAGE"/{dev,proc,sys,tmp,run,root}
+mkdir -p "$STAGE"/{dev,proc,sys,tmp,run,root,mnt}
 
 # shellcheck disable=SC2054  # the commas belong to -Wl options
 CFLAGS_FREESTANDING=(-Os -static -no-pie -nostdlib -ffreestanding -fno-builtin
@@ -116,6 +119,10 @@ busybox)
 		ln -sf /bin/busybox "$STAGE/$applet"
 	done
 	[ -L "$STAGE/bin/sh" ] || die "busybox has no sh applet"
+	gcc "${CFLAGS_FREESTANDING[@]}" -o "$STAGE/bin/lightvm-exit" "$SRCDIR/lightvm-exit.c" \
+		|| die "compiling $SRCDIR/lightvm-exit.c failed"
+	mkdir -p "$STAGE/tests"
+	install -m 0755 "$SRCDIR"/tests/*.sh "$STAGE/tests/"
 	install -m 0755 "$SRCDIR/busybox-init.sh" "$STAGE/init"
 	echo 'root:x:0:0:root:/root:/bin/sh' > "$STAGE/etc/passwd"
 	echo 'root:x:0:' > "$STAGE/etc/group"

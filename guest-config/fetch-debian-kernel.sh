@@ -25,8 +25,8 @@ META=linux-image-cloud-amd64
 CACHE_ROOT=${LIGHTVM_CACHE:-$HOME/.cache/lightvm}
 PRINT_DIR=0
 # what lightvm's devices need, in load order; dependencies are added from modules.dep
-WANTED_MODULES=(virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
-	virtio_blk failover net_failover virtio_net pvpanic pvpanic_pci)
+# (kmod's modprobe --show-depends adds their dependencies, in load order)
+WANTED_MODULES=(virtio_pci virtio_blk virtio_net pvpanic_pci ext4)
 
 die() { echo "$PROG: error: $*" >&2; exit 1; }
 
@@ -110,7 +110,13 @@ VER=$(apt-cache policy "$PKG" | sed -n 's/^ *Candidate: //p')
 [ -n "$VER" ] && [ "$VER" != "(none)" ] || die "no candidate version for $PKG"
 OUT="$DCACHE/${PKG}_${VER}"
 
-if complete "$OUT"; then
+# The initramfs images are rebuilt when what goes into them changed.
+images_fresh() {
+	[ -s "$1/initramfs-busybox.cpio" ] && [ -s "$1/initramfs-spin.cpio" ] &&
+		[ -z "$(find "$HERE/initramfs" "$HERE/build-initramfs.sh" "${BASH_SOURCE[0]}" \
+			-newer "$1/initramfs-busybox.cpio" 2>/dev/null | head -n 1)" ]
+}
+if complete "$OUT" && images_fresh "$OUT"; then
 	echo "$PROG: cached $PKG $VER"
 	print_paths "$OUT"
 	exit 0
@@ -143,40 +149,29 @@ fi
 ln -sfn "root/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
 ln -sfn "root/lib/modules/$KVER" "$OUT/modules"
 
-# ---------------------------------------------------------------- virtio modules
-# A module is either built in (listed in modules.builtin) or a file listed in
-# modules.dep with its dependencies; load dependencies first.
+# ---------------------------------------------------------------- modules
+# What each wanted module needs, in load order, from kmod itself (built-in
+# modules need nothing).
 ORDER=()
-declare -A SEEN=()
-modpath() {   # module name -> relative path from modules.dep ("" if not a module file)
-	local n=$1
-	awk -F: -v n="$n" '{ f=$1; sub(/.*\//, "", f); sub(/\.ko(\.[a-z]+)?$/, "", f); gsub(/-/, "_", f);
-		if (f == n) { print $1; exit } }' "$MODDIR/modules.dep"
-}
-add_module() {   # by relative path
-	local rel=$1 dep
-	[ -z "${SEEN[$rel]:-}" ] || return 0
-	SEEN[$rel]=1
-	for dep in $(awk -F': *' -v r="$rel" '$1 == r { print $2; exit }' "$MODDIR/modules.dep"); do
-		add_module "$dep"
-	done
-	ORDER+=("$rel")
-}
 : > "$OUT/virtio-modules.txt"
 {
 	echo "# $PKG $VER ($KVER): lightvm device modules"
 	for m in "${WANTED_MODULES[@]}"; do
-		if grep -qE "/${m//_/[-_]}\.ko\$" "$MODDIR/modules.builtin" 2>/dev/null; then
-			echo "# $m: built in"
+		if ! deps=$(modprobe -d "$OUT/root" -S "$KVER" --show-depends "$m" 2>&1); then
+			echo "# $m: not available in this kernel ($deps)"
 			continue
 		fi
-		rel=$(modpath "$m")
-		if [ -z "$rel" ]; then
-			echo "# $m: not available in this kernel"
-			continue
-		fi
-		echo "# $m: module $rel"
-		add_module "$rel"
+		while read -r kind path _; do
+			if [ "$kind" = builtin ]; then
+				echo "# $m: $path built in"
+				continue
+			fi
+			[ "$kind" = insmod ] || continue
+			rel=${path#"$MODDIR/"}
+			case " ${ORDER[*]-} " in *" $rel "*) continue ;; esac
+			echo "# $m: module $rel"
+			ORDER+=("$rel")
+		done <<<"$deps"
 	done
 } > "$OUT/virtio-modules.status"
 printf '%s\n' "${ORDER[@]}" > "$OUT/virtio-modules.txt"

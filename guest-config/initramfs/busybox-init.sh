@@ -36,6 +36,23 @@ for n in /sys/class/net/*; do
 done
 echo "lightvm-init: ready"
 
+# lightvm.script=NAME: run /tests/NAME.sh instead of a shell, and end the
+# VM with its status (lightvm exits with it).
+script=$(sed -n 's/.*lightvm\.script=\([^ ]*\).*/\1/p' /proc/cmdline)
+if [ -n "$script" ]; then
+	if [ -f "/tests/$script.sh" ]; then
+		echo "lightvm-init: running /tests/$script.sh"
+		sh "/tests/$script.sh"
+		status=$?
+	else
+		echo "lightvm-init: no script /tests/$script.sh"
+		status=127
+	fi
+	echo "lightvm-init: RESULT script=$script status=$status"
+	sync
+	exec lightvm-exit "$status"
+fi
+
 while :; do
 	setsid cttyhack sh -l
 	echo "lightvm-init: shell exited, starting a new one"

@@ -8,6 +8,11 @@
 # syscalls and then faults, so the kernel panics and lightvm exits 120.
 #
 #   tests/boot/run-tests.sh [case...]     all cases, or only those named
+#   tests/boot/run-tests.sh --prepare     only build what the cases boot
+#                                         (kernel, initramfs images, the
+#                                         Debian kernel): on the machine,
+#                                         before the cases run in the
+#                                         nested KVM host
 #
 # Environment:
 #   LIGHTVM             lightvm binary (default ./lightvm)
@@ -23,6 +28,11 @@ OUT=$ROOT/build/boot
 LOG_DIR=$OUT/logs
 mkdir -p "$LOG_DIR" || exit 2
 
+PREPARE=0
+if [ "${1:-}" = --prepare ]; then
+	PREPARE=1
+	shift
+fi
 passed=0
 failed=0
 SELECTED=("$@")
@@ -66,6 +76,9 @@ detect_tier() {
 	fi
 }
 
+# What boot() puts in front of lightvm (net cases: ip netns exec NS).
+BOOT_PREFIX=()
+
 # boot NAME EXPECTED_EXIT TIMEOUT PATTERN... -- lightvm run options...
 # Runs lightvm, keeps the console in $LOG_DIR/NAME.log, checks the exit
 # code and that every PATTERN (grep -E) appears on the console.
@@ -81,7 +94,7 @@ boot() {
 	done
 	shift
 	start=$(date +%s%3N)
-	timeout -k 10 $((timeout + 60)) "$LIGHTVM" run "$@" --timeout "$timeout" \
+	timeout -k 10 $((timeout + 60)) "${BOOT_PREFIX[@]}" "$LIGHTVM" run "$@" --timeout "$timeout" \
 		--console-log "$log" </dev/null >"$log.stderr" 2>&1
 	rc=$?
 	secs=$(( ($(date +%s%3N) - start) / 1000 ))
@@ -96,7 +109,32 @@ boot() {
 			return
 		fi
 	done
+	clean_log "$name" "$log" || return
 	pass "$name" "exit $rc, ${secs}s"
+}
+
+# On VMX/SVM hosts a Linux boot must not complain about the virtual
+# machine: no WARNING (a WARN_ON fired), no BUG, no XSAVE inconsistency.
+clean_log() {
+	local name=$1 log=$2 bad
+
+	[ "${TIER:-}" = vmx ] || return 0
+	bad=$(grep -m 1 -E "WARNING:|BUG:|XSAVE consistency problem|Oops" "$log")
+	if [ -n "$bad" ]; then
+		fail "$name" "the guest complained: $bad"
+		return 1
+	fi
+}
+
+# rebuild OUT KIND: build an initramfs unless it is newer than its sources.
+initramfs() {
+	local kind=$1 out=$2
+
+	if [ -s "$out" ] && [ -z "$(find "$ROOT/guest-config/initramfs" \
+	     "$ROOT/guest-config/build-initramfs.sh" -newer "$out" | head -n 1)" ]; then
+		return 0
+	fi
+	"$ROOT/guest-config/build-initramfs.sh" "$kind" "$out" >/dev/null
 }
 
 if [ ! -x "$LIGHTVM" ]; then
@@ -112,9 +150,25 @@ KDIR=$("$ROOT/guest-config/build-kernel.sh" | tail -n 1) || {
 }
 BZ=$KDIR/bzImage
 VMLINUX=$KDIR/vmlinux
-"$ROOT/guest-config/build-initramfs.sh" spin "$OUT/spin.cpio" >/dev/null || exit 1
+for kind in spin cinit busybox; do
+	initramfs "$kind" "$OUT/$kind.cpio" || exit 1
+done
+# The stock Debian kernel: every run on VMX/SVM, the slow tier on PVM.
+debian_kernel() {
+	DK=$("$ROOT/guest-config/fetch-debian-kernel.sh" | tail -n 1) || DK=""
+}
+if [ "$PREPARE" = 1 ]; then
+	debian_kernel
+	echo "== prepared: $KDIR, $OUT/{spin,cinit,busybox}.cpio, Debian kernel ${DK:-missing}"
+	[ -n "$DK" ]
+	exit
+fi
 
 TIER=$(detect_tier)
+DK=""
+if [ "$TIER" = vmx ] || [ "${LIGHTVM_SLOW_TESTS:-0}" = 1 ]; then
+	debian_kernel
+fi
 # Kernel-level speed under emulation: no W^X page-table rework, and less
 # RAM (struct page set-up and freeing cost ~20 ms per MiB when emulated).
 FAST="rodata=off"
@@ -130,7 +184,6 @@ if [ "$TIER" = pvm ]; then
 	INIT_EXIT=120
 else
 	echo "== tier: VMX/SVM host - kernel-level and user-space checks"
-	"$ROOT/guest-config/build-initramfs.sh" cinit "$OUT/cinit.cpio" >/dev/null || exit 1
 	INIT_RAN="cinit: RESULT test=mounts PASS"
 	INITRD=$OUT/cinit.cpio
 	INIT_PARAMS="lightvm.test=mounts $FAST"
@@ -203,6 +256,28 @@ NET_NS=""
 net_ns_down() {
 	[ -n "$NET_NS" ] && ip netns del "$NET_NS" 2>/dev/null
 	NET_NS=""
+	trap - EXIT INT TERM
+}
+
+# net_ns_up NAME: a namespace holding tap0 at 10.0.2.1/24, removed on every
+# way out; NS_EXEC runs a command inside.  Fails case NAME if impossible.
+net_ns_up() {
+	local name=$1 err=$LOG_DIR/$1.ns
+
+	NET_NS=lvtest$$
+	trap net_ns_down EXIT
+	trap 'net_ns_down; exit 130' INT
+	trap 'net_ns_down; exit 143' TERM
+	NS_EXEC=(ip netns exec "$NET_NS")
+	if ! { ip netns add "$NET_NS" &&
+	       "${NS_EXEC[@]}" ip link set lo up &&
+	       "${NS_EXEC[@]}" ip tuntap add tap0 mode tap &&
+	       "${NS_EXEC[@]}" ip link set tap0 up &&
+	       "${NS_EXEC[@]}" ip addr add 10.0.2.1/24 dev tap0; } 2>"$err"; then
+		fail "$name" "cannot set up tap0 in a network namespace: $(tail -n 1 "$err")"
+		net_ns_down
+		return 1
+	fi
 }
 
 # net_ping NAME IP-PARAM [dhcp]: eth0 configured from ip= (static, or by
@@ -218,20 +293,8 @@ net_ping() {
 		fail "$name" "ping not installed (iputils-ping)"
 		return
 	fi
-	NET_NS=lvtest$$
-	trap net_ns_down EXIT
-	trap 'net_ns_down; exit 130' INT
-	trap 'net_ns_down; exit 143' TERM
-	ns_exec=(ip netns exec "$NET_NS")
-	if ! { ip netns add "$NET_NS" &&
-	       "${ns_exec[@]}" ip link set lo up &&
-	       "${ns_exec[@]}" ip tuntap add tap0 mode tap &&
-	       "${ns_exec[@]}" ip link set tap0 up &&
-	       "${ns_exec[@]}" ip addr add 10.0.2.1/24 dev tap0; } 2>"$log.stderr"; then
-		fail "$name" "cannot set up tap0 in a network namespace: $(tail -n 1 "$log.stderr")"
-		net_ns_down
-		return
-	fi
+	net_ns_up "$name" || return
+	ns_exec=("${NS_EXEC[@]}")
 	rm -f "$log" "$ping_log"
 	if [ "$dhcp" = dhcp ]; then
 		# One lease, for the guest; only inside this namespace.
@@ -269,7 +332,6 @@ net_ping() {
 	secs=$(( ($(date +%s%3N) - start) / 1000 ))
 	[ -n "$dhcpd_pid" ] && kill "$dhcpd_pid" 2>/dev/null && wait "$dhcpd_pid" 2>/dev/null
 	net_ns_down
-	trap - EXIT INT TERM
 	cat "$log.stderr" >>"$log"
 	summary=$(grep -E "packets transmitted" "$ping_log" 2>/dev/null)
 	if ! grep -q "$up" "$log"; then
@@ -296,20 +358,188 @@ net_ping linux-virtio-net-dhcp "ip=dhcp" dhcp
 boot linux-guest-decompress "$INIT_EXIT" 900 "$REACHED" "$INIT_RAN" -- \
 	-k "$BZ" -i "$INITRD" "${MEM[@]}" --guest-decompress -p "$INIT_PARAMS"
 
-if [ "${LIGHTVM_SLOW_TESTS:-0}" = 1 ]; then
-	DK=$("$ROOT/guest-config/fetch-debian-kernel.sh" | tail -n 1)
-	if [ "$TIER" = pvm ]; then
+# ---- VMX/SVM hosts: guest user space (the busybox and C inits) ----
+
+USER_NET="ip=10.0.2.15::10.0.2.1:255.255.255.0::eth0:off"
+
+# boot_ok NAME ...: boot(), then true if that case passed.
+boot_ok() {
+	local before=$failed
+
+	boot "$@"
+	[ "$failed" = "$before" ]
+}
+
+sha() {
+	sha256sum "$1" | cut -d' ' -f1
+}
+
+# The C init's blk and net tests: what user space sees of both devices.
+user_cinit() {
+	local img=$OUT/user-blk.img
+
+	rm -f "$img"
+	truncate -s 32M "$img"
+	boot linux-user-blk 0 300 "cinit: RESULT test=blk PASS" "65536" -- \
+		-k "$BZ" -i "$OUT/cinit.cpio" "${MEM[@]}" --disk "$img" \
+		-p "lightvm.test=blk $FAST"
+	selected linux-user-net || return 0
+	net_ns_up linux-user-net || return 0
+	BOOT_PREFIX=("${NS_EXEC[@]}")
+	boot linux-user-net 0 300 "cinit: RESULT test=net PASS" "52:54:00:" -- \
+		-k "$BZ" -i "$OUT/cinit.cpio" "${MEM[@]}" --net tap0 \
+		-p "lightvm.test=net $FAST"
+	BOOT_PREFIX=()
+	net_ns_down
+}
+
+# A guest program writes 65 files on an ext4 file system on vda; the host
+# reads each back from the image with debugfs (no mount) and compares the
+# checksums the guest printed, then e2fsck -n must find it clean.
+user_files() {
+	local name=linux-user-files img=$OUT/user-files.ext4 log=$LOG_DIR/linux-user-files.log
+	local n=0 bad="" sum file got tmp=$OUT/user-files.dump
+
+	selected "$name" || return 0
+	rm -f "$img"
+	truncate -s 128M "$img" && mkfs.ext4 -q -F -L lightvm-files "$img" || {
+		fail "$name" "mkfs.ext4 failed"
+		return
+	}
+	boot_ok "$name" 0 300 "blk-files: 65 files written" \
+		"lightvm-init: RESULT script=blk-files status=0" -- \
+		-k "$BZ" -i "$OUT/busybox.cpio" -m 256M --disk "$img" \
+		-p "lightvm.script=blk-files $FAST" || return
+	while read -r sum file; do
+		rm -f "$tmp"
+		debugfs -R "dump /lightvm/$file $tmp" "$img" >/dev/null 2>&1
+		got=$(sha "$tmp" 2>/dev/null)
+		[ "$got" = "$sum" ] || bad="$bad $file"
+		n=$((n + 1))
+	done < <(tr -d '\r' <"$log" | sed -n 's/^SHA //p')
+	rm -f "$tmp"
+	if [ "$n" -ne 65 ] || [ -n "$bad" ]; then
+		fail "$name-host" "$n checksums on the console, differing on the host:${bad:- none}"
+	elif ! e2fsck -n -f "$img" >"$LOG_DIR/$name.e2fsck" 2>&1; then
+		fail "$name-host" "e2fsck -n: $(tail -n 1 "$LOG_DIR/$name.e2fsck")"
+	else
+		pass "$name-host" "65 files read back with debugfs, checksums equal, e2fsck -n clean"
+	fi
+}
+
+# 10 MiB each way over TCP between guest user space (busybox nc) and the
+# test's namespace; both sides compare SHA-256 sums.
+user_nc() {
+	local name=linux-user-nc log=$LOG_DIR/linux-user-nc.log
+	local to=$OUT/nc-to-guest from=$OUT/nc-from-guest hold=$OUT/nc.hold
+	local pid rc t0 t1 rx tx rx_span tx_span lpid
+
+	selected "$name" || return 0
+	net_ns_up "$name" || return
+	head -c 10485760 /dev/urandom >"$to"
+	rm -f "$from" "$hold" "$log"
+	# A receiving busybox nc quits when its stdin ends: hold it open.
+	mkfifo "$hold"
+	exec 8<>"$hold"
+	"${NS_EXEC[@]}" busybox nc -l -p 5001 <"$hold" >"$from" &
+	lpid=$!
+	"${NS_EXEC[@]}" "$LIGHTVM" run -k "$BZ" -i "$OUT/busybox.cpio" -m 256M \
+		--net tap0 -vv --timeout 300 --console-log "$log" \
+		-p "$USER_NET lightvm.script=nc $FAST" </dev/null >"$log.stderr" 2>&1 &
+	pid=$!
+	for _ in $(seq 240); do
+		grep -q "nc: listening on 5000" "$log" 2>/dev/null && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.5
+	done
+	t0=$(date +%s%N)
+	"${NS_EXEC[@]}" busybox nc 10.0.2.15 5000 <"$to"
+	t1=$(date +%s%N)
+	wait "$pid"
+	rc=$?
+	kill "$lpid" 2>/dev/null
+	wait "$lpid" 2>/dev/null
+	exec 8>&-
+	rm -f "$hold"
+	net_ns_down
+	cat "$log.stderr" >>"$log"
+	rx=$(tr -d '\r' <"$log" | sed -n 's/^nc: RX \([0-9a-f]*\) 10485760 bytes.*/\1/p')
+	tx=$(tr -d '\r' <"$log" | sed -n 's/^nc: TX \([0-9a-f]*\) 10485760 bytes.*/\1/p')
+	rx_span=$(tr -d '\r' <"$log" | sed -n 's/^nc: RX .*, \(.*\) s$/\1/p')
+	tx_span=$(tr -d '\r' <"$log" | sed -n 's/^nc: sent, \(.*\) s$/\1/p')
+	if [ "$rc" -ne 0 ]; then
+		fail "$name" "exit $rc, expected 0"
+	elif [ "$rx" != "$(sha "$to")" ]; then
+		fail "$name" "host->guest: the guest received ${rx:-nothing whole}, sent $(sha "$to")"
+	elif [ "$(stat -c %s "$from")" -ne 10485760 ] || [ "$tx" != "$(sha "$from")" ]; then
+		fail "$name" "guest->host: the host received $(stat -c %s "$from") bytes, $(sha "$from"), the guest sent ${tx:-?}"
+	elif ! grep -qE "virtio-net tap0 at .*\(0 exited to user space\).*, 0 needs-reset" "$log"; then
+		fail "$name" "-v counters: $(grep -E 'virtio-net tap0 at' "$log")"
+	else
+		clean_log "$name" "$log" &&
+		pass "$name" "10 MiB each way, SHA-256 equal; guest uptime host->guest $rx_span s, guest->host $tx_span s; host nc sent in $(( (t1 - t0) / 1000000 )) ms"
+	fi
+}
+
+# The stock Debian kernel: its initramfs (busybox) insmods the virtio
+# modules; ext4 (built in) mounts vda, reads the host's file, writes one
+# the host then reads back.
+debian_user() {
+	local name=debian-stock img=$OUT/debian.ext4 stage=$OUT/debian.stage got
+
+	selected "$name" || return 0
+	if [ -z "$DK" ]; then
+		fail "$name" "could not fetch the Debian kernel"
+		return
+	fi
+	rm -rf "$stage" "$img"
+	mkdir -p "$stage"
+	echo "hello from the host" >"$stage/hello.txt"
+	truncate -s 64M "$img" && mkfs.ext4 -q -F -d "$stage" "$img" || {
+		fail "$name" "mkfs.ext4 failed"
+		return
+	}
+	boot_ok "$name" 0 600 "lightvm-init: loaded virtio_blk.ko" \
+		"virtio_blk virtio[0-9]: \[vda\]" "EXT4-fs \(vda\): mounted filesystem" \
+		"ext4-mount: hello from the host" -- \
+		-k "$DK/vmlinuz" -i "$DK/initramfs-busybox.cpio" -m 512M --disk "$img" \
+		-p "lightvm.script=ext4-mount" || return
+	got=$(debugfs -R "cat /guest.txt" "$img" 2>/dev/null)
+	if [ "$got" != "written by the guest" ]; then
+		fail "$name-host" "the host read '${got}' from /guest.txt"
+	elif ! e2fsck -n -f "$img" >"$LOG_DIR/$name.e2fsck" 2>&1; then
+		fail "$name-host" "e2fsck -n: $(tail -n 1 "$LOG_DIR/$name.e2fsck")"
+	else
+		pass "$name-host" "the guest's file read back, e2fsck -n clean"
+	fi
+}
+
+user_space_cases() {
+	user_cinit
+	user_files
+	user_nc
+	# Two vCPUs in user space: nproc, and a loop pinned to each.
+	boot linux-user-smp2 0 300 "nproc: 2 \(want 2\)" \
+		"nproc: ran a loop pinned to CPU 1" -- \
+		-k "$BZ" -i "$OUT/busybox.cpio" "${MEM[@]}" -c 2 \
+		-p "lightvm.script=nproc lightvm.nproc=2 $FAST"
+	debian_user
+}
+
+if [ "$TIER" = vmx ]; then
+	user_space_cases
+elif [ "${LIGHTVM_SLOW_TESTS:-0}" = 1 ]; then
+	if [ -z "$DK" ]; then
+		fail debian-stock "could not fetch the Debian kernel"
+	else
 		# Boot-time work that takes minutes when emulated: see the file.
 		DEBIAN_PARAMS=$(grep -v '^#' "$ROOT/guest-config/debian-stock.cmdline" | tr '\n' ' ')
 		boot debian-stock "$INIT_EXIT" 2400 "$REACHED" -- \
 			-k "$DK/vmlinuz" -i "$OUT/spin.cpio" -m 512M \
 			-p "lightvm_init_exit=1 $DEBIAN_PARAMS"
-	else
-		boot debian-stock 0 600 "virtio_blk|virtio_net|$REACHED" -- \
-			-k "$DK/vmlinuz" -i "$DK/initramfs-busybox.cpio" -m 1G
 	fi
 else
-	echo "SKIP debian-stock (slow tier: set LIGHTVM_SLOW_TESTS=1 to boot the stock Debian kernel)"
+	echo "SKIP debian-stock (PVM slow tier: set LIGHTVM_SLOW_TESTS=1 to boot the stock Debian kernel, ~15 min)"
 fi
 
 echo "$passed passed, $failed failed"

@@ -293,6 +293,7 @@ void vcpu_kick(struct vcpu *v);
 bool pvm_handle_emulation_failure(struct vcpu *v);
 int vcpu_read_guest_insn(struct vcpu *v, uint64_t *rip, uint8_t *bytes,
 			 unsigned int n);
+void vcpu_dump_state(struct vcpu *v);
 
 /* ---- legacy PC devices (serial.c, console.c, i8042.c, rtc.c, misc) ---- */
 int console_init(struct vm *vm, const char *log_path);

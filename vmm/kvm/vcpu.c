@@ -118,32 +118,76 @@ fail:
 	return -1;
 }
 
+/* Copy n bytes at guest-virtual gva through the vCPU's page tables;
+ * returns how many could be read (stops at the first unmapped byte). */
+static int read_guest_virt(struct vcpu *v, uint64_t gva, uint8_t *buf,
+			   unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct kvm_translation tr = { .linear_address = gva + i };
+		uint8_t *p;
+
+		if (ioctl(v->fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid)
+			break;
+		p = guest_ptr(&v->vm->mem, tr.physical_address, 1);
+		if (!p)
+			break;
+		buf[i] = *p;
+	}
+	return i ? (int)i : -1;
+}
+
 /* Read n instruction bytes at the vCPU's RIP through its page tables. */
 int vcpu_read_guest_insn(struct vcpu *v, uint64_t *rip, uint8_t *bytes,
 			 unsigned int n)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
-	unsigned int i;
 
 	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0 ||
 	    ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
 		return -1;
 	*rip = regs.rip;
-	for (i = 0; i < n; i++) {
-		struct kvm_translation tr = {
-			.linear_address = sregs.cs.base + regs.rip + i,
-		};
-		uint8_t *p;
+	return read_guest_virt(v, sregs.cs.base + regs.rip, bytes, n);
+}
 
-		if (ioctl(v->fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid)
-			return i ? (int)i : -1;
-		p = guest_ptr(&v->vm->mem, tr.physical_address, 1);
-		if (!p)
-			return i ? (int)i : -1;
-		bytes[i] = *p;
-	}
-	return (int)n;
+/*
+ * With -v: the registers and the top of the stack of a vCPU that did not
+ * finish, enough to name the lock or the caller a hung guest waits in.
+ */
+void vcpu_dump_state(struct vcpu *v)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	uint64_t stack[64];
+	char line[64 * 19 + 1];
+	int n, i, len = 0;
+
+	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 ||
+	    ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
+		return;
+	log_debug(1, "vCPU %u: rax %llx rbx %llx rcx %llx rdx %llx rsi %llx "
+		  "rdi %llx rbp %llx rsp %llx", v->id,
+		  (unsigned long long)r.rax, (unsigned long long)r.rbx,
+		  (unsigned long long)r.rcx, (unsigned long long)r.rdx,
+		  (unsigned long long)r.rsi, (unsigned long long)r.rdi,
+		  (unsigned long long)r.rbp, (unsigned long long)r.rsp);
+	log_debug(1, "vCPU %u: r8 %llx r9 %llx r10 %llx r11 %llx r12 %llx "
+		  "r13 %llx r14 %llx r15 %llx rflags %llx cr3 %llx", v->id,
+		  (unsigned long long)r.r8, (unsigned long long)r.r9,
+		  (unsigned long long)r.r10, (unsigned long long)r.r11,
+		  (unsigned long long)r.r12, (unsigned long long)r.r13,
+		  (unsigned long long)r.r14, (unsigned long long)r.r15,
+		  (unsigned long long)r.rflags, (unsigned long long)s.cr3);
+	n = read_guest_virt(v, s.ss.base + r.rsp, (uint8_t *)stack,
+			    sizeof(stack));
+	for (i = 0; i < n / 8; i++)
+		len += snprintf(line + len, sizeof(line) - len, " %llx",
+				(unsigned long long)stack[i]);
+	if (n >= 8)
+		log_debug(1, "vCPU %u: stack:%s", v->id, line);
 }
 
 static const char *internal_suberror(uint32_t sub)

@@ -406,6 +406,7 @@ static void report_vcpu_positions(struct vm *vm)
 			snprintf(hex + 3 * j, 4, " %02x", insn[j]);
 		log_msg("timeout: vCPU %u was at RIP 0x%llx%s%s", i,
 			(unsigned long long)rip, n > 0 ? ", bytes" : "", hex);
+		vcpu_dump_state(&vm->vcpus[i]);
 	}
 }
 

@@ -280,12 +280,13 @@ void virtio_devices_destroy(struct vm *vm)
 void virtio_print_stats(struct vm *vm)
 {
 	struct virtio_dev *dev;
+	unsigned int i;
 
 	if (log_verbosity < 1)
 		return;
 	for (dev = vm->devices; dev; dev = dev->next) {
 		struct virtio_stats snap, *s = &snap;
-		char extra[320] = "";
+		char extra[512] = "";
 
 		/*
 		 * The I/O thread may still be completing requests: take the
@@ -311,5 +312,15 @@ void virtio_print_stats(struct vm *vm)
 			(unsigned long long)s->needs_reset,
 			(unsigned long long)s->resets,
 			extra[0] ? "; " : "", extra);
+		if (log_verbosity < 2)
+			continue;
+		for (i = 0; i < dev->nr_vqs; i++) {
+			char q[200];
+
+			pthread_mutex_lock(&dev->lock);
+			vq_describe(&dev->vqs[i], q, sizeof(q));
+			pthread_mutex_unlock(&dev->lock);
+			log_msg("%s queue %u: %s", dev->name, i, q);
+		}
 	}
 }

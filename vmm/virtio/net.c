@@ -545,7 +545,7 @@ static void net_describe(struct virtio_dev *dev, char *buf, size_t len)
 	const struct net_stats *s = &n->st;
 
 	snprintf(buf, len,
-		 "mac %s: rx %llu frames %llu bytes, tx %llu frames %llu bytes; dropped rx %llu too big, %llu short, %llu errors; tx %llu short, %llu too big, %llu refused, %llu no link; rx waited for buffers %llu times",
+		 "mac %s: rx %llu frames %llu bytes, tx %llu frames %llu bytes; dropped rx %llu too big, %llu short, %llu errors; tx %llu short, %llu too big, %llu refused, %llu no link; rx waited for buffers %llu times%s",
 		 n->mac_str,
 		 (unsigned long long)s->rx_frames,
 		 (unsigned long long)s->rx_bytes,
@@ -558,7 +558,16 @@ static void net_describe(struct virtio_dev *dev, char *buf, size_t len)
 		 (unsigned long long)s->tx_too_big,
 		 (unsigned long long)s->tx_errors,
 		 (unsigned long long)s->tx_no_link,
-		 (unsigned long long)s->rx_stalls);
+		 (unsigned long long)s->rx_stalls,
+		 n->rx_parked ? " (waiting now)" : "");
+	if (log_verbosity >= 2) {
+		size_t used = strlen(buf);
+
+		snprintf(buf + used, len - used,
+			 "; rx kept %u buffers of %llu bytes, reads at %llu",
+			 n->nr_rx_bufs, (unsigned long long)n->rx_len,
+			 (unsigned long long)n->rx_max);
+	}
 }
 
 static const struct virtio_dev_ops net_ops = {

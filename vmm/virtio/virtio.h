@@ -114,6 +114,8 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c, struct iovec *iov,
 	   unsigned int max_iov);
 /* Whether avail->idx is ahead of what we consumed. */
 bool vq_has_avail(struct virtqueue *vq);
+/* Both sides' ring indices and flags, for -vv. */
+void vq_describe(struct virtqueue *vq, char *buf, size_t len);
 /* Return a chain to the driver with `len` bytes written into it. */
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
 /*

@@ -326,6 +326,23 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c, struct iovec *iov,
 	return 1;
 }
 
+void vq_describe(struct virtqueue *vq, char *buf, size_t len)
+{
+	if (!vq->ready) {
+		snprintf(buf, len, "not set up");
+		return;
+	}
+	snprintf(buf, len, "%u entries%s; driver: avail idx %u, flags %#x, "
+		 "used_event %u; device: next avail %u, used idx %u, flags "
+		 "%#x, avail_event %u",
+		 vq->size, vq->broken ? ", broken" : "",
+		 load16(&vq->avail->idx), load16(&vq->avail->flags),
+		 vq->event_idx ? load16(used_event(vq)) : 0,
+		 vq->last_avail_idx, load16(&vq->used->idx),
+		 load16(&vq->used->flags),
+		 vq->event_idx ? load16(avail_event(vq)) : 0);
+}
+
 bool vq_has_avail(struct virtqueue *vq)
 {
 	if (!vq->ready || vq->broken)
