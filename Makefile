@@ -6,6 +6,11 @@
 #   make test       everything `make check` does + a short run of every
 #                   fuzzer (fuzz-smoke) + tier 3 (Linux boot tests)
 #   make bench      benchmarks (side-by-side ratios)
+#
+# Tiers 2-3 and the benchmarks need KVM: tests/kvmhost/with-kvm.sh runs
+# them here when /dev/kvm works, else in the nested KVM test host (an L1
+# Linux under QEMU's TCG, tests/kvmhost), and says which.  LIGHTVM_KVM=
+# native|nested forces either way.
 #   make fuzz       build the libFuzzer harnesses (tests/fuzz, clang) and
 #                   run each for FUZZ_SECONDS (default 60) on a copy of
 #                   its seed corpus; fails if any fuzzer finds a crash
@@ -136,18 +141,24 @@ unit-san: $(BUILD)/unit-tests-san lightvm guest
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		$(BUILD)/unit-tests-san
 
-guest-tests: lightvm guest tools
-	tests/guest/run-tests.sh
+KVM_RUN		:= tests/kvmhost/with-kvm.sh
 
-boot-tests: lightvm
-	tests/boot/run-tests.sh
+guest-tests: lightvm guest tools
+	$(KVM_RUN) "tier 2 (test kernels)" tests/guest/run-tests.sh
+
+# The kernel, initramfs images and the Debian kernel are built here, on the
+# machine, before the cases run wherever KVM is.
+boot-tests: lightvm guest tools
+	tests/boot/run-tests.sh --prepare
+	$(KVM_RUN) "tier 3 (Linux boot tests)" tests/boot/run-tests.sh
 
 check: unit unit-san guest-tests
 
 test: check fuzz-smoke boot-tests
 
-bench: lightvm guest bench-bins
-	bench/run.sh
+bench: lightvm guest tools bench-bins
+	tests/boot/run-tests.sh --prepare
+	$(KVM_RUN) "the benchmarks" bench/run.sh
 
 clean:
 	rm -rf $(BUILD) lightvm

@@ -71,15 +71,29 @@ fi
 [ "$PRINT_DIR" = 0 ] || { say "not prepared yet (would be $OUT)"; exit 1; }
 
 mkdir -p "$OUT" || die "cannot create $OUT"
+# Two test lanes may start at once: one prepares, the other waits.
+exec 9>"$OUT/.lock"
+flock 9
+if complete; then
+	echo "$OUT"
+	exit 0
+fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kvmhost-prepare.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 T0=$(date +%s)
 step() { say "[$(( $(date +%s) - T0 ))s] $*"; }
 
-step "fetching $PKG $VER with apt-get download"
-(cd "$WORK" && apt-get download "$PKG=$VER" >"$WORK/download.log" 2>&1) ||
-	die "apt-get download $PKG=$VER failed: $(tail -n 1 "$WORK/download.log")"
-DEB=$(ls "$WORK"/*.deb)
+# The package itself is kept by version: a change to the L1 scripts
+# rebuilds the initramfs without fetching it again.
+DEBS=$CACHE_ROOT/kvmhost/debs
+mkdir -p "$DEBS"
+DEB=$(ls "$DEBS/${PKG}_"*.deb 2>/dev/null | grep -F "_${VER//:/%3a}_" | head -n 1 || true)
+if [ -z "$DEB" ]; then
+	step "fetching $PKG $VER with apt-get download"
+	(cd "$DEBS" && apt-get download "$PKG=$VER" >"$WORK/download.log" 2>&1) ||
+		die "apt-get download $PKG=$VER failed: $(tail -n 1 "$WORK/download.log")"
+	DEB=$(ls "$DEBS/${PKG}_"*.deb | grep -F "_${VER//:/%3a}_" | head -n 1)
+fi
 step "unpacking $(basename "$DEB") ($(( $(stat -c %s "$DEB") / 1048576 )) MiB)"
 dpkg-deb -x "$DEB" "$WORK/root" || die "dpkg-deb -x $DEB failed"
 KVER=$(ls "$WORK/root/lib/modules")
@@ -120,5 +134,9 @@ cp "$WORK/root/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
 cp "$stage/modules.order" "$OUT/modules.order"
 echo "$PKG $VER $KVER" >"$OUT/version"
 touch "$OUT/.complete"
+# Earlier builds for this package (older L1 scripts) are of no more use.
+for d in "$CACHE_ROOT/kvmhost/${PKG}_"*; do
+	[ "$d" = "$OUT" ] || rm -rf "$d"
+done
 step "ready: $OUT ($(( $(stat -c %s "$OUT/initramfs.cpio") / 1024 )) KiB initramfs)"
 echo "$OUT"

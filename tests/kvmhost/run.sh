@@ -141,12 +141,17 @@ truncate -s "$SCRATCH_SIZE" "$STATE/scratch.img" &&
 if [ "$INTERACTIVE" = 1 ]; then
 	# QEMU's mux escape moves from Ctrl-A to Ctrl-], so lightvm's Ctrl-A x
 	# reaches lightvm; Ctrl-] x stops QEMU.
+	# No monitor on the mux: it would take the console's focus.
 	console=(-chardev stdio,id=con,mux=on,signal=off -serial chardev:con
-		 -mon chardev=con,mode=readline -echr 0x1d)
+		 -echr 0x1d)
 else
 	console=(-chardev stdio,id=con -serial chardev:con)
 fi
 
+# QEMU runs as a background job (the watchdog needs its PID), and a
+# non-interactive shell gives background jobs /dev/null as input: hand it
+# our real stdin explicitly.
+exec 3<&0
 echo "$PROG: L1 $(cut -d' ' -f1,2 "$L1/version") under QEMU TCG (single-threaded), $CPUS vCPUs, $MEM; running: $*" >&2
 # Single-threaded TCG: with QEMU 7.2's multi-threaded TCG the L1 wedged
 # (both vCPUs busy, no progress) three times in a row under nested SVM;
@@ -157,7 +162,7 @@ echo "$PROG: L1 $(cut -d' ' -f1,2 "$L1/version") under QEMU TCG (single-threaded
 	-append "console=ttyS0 quiet loglevel=4 panic=-1 mitigations=off tsc=reliable rdinit=/init" \
 	"${virtfs[@]}" \
 	-drive "file=$STATE/scratch.img,if=virtio,format=raw,cache=unsafe,aio=threads,discard=unmap" \
-	"${console[@]}" &
+	"${console[@]}" <&3 3<&- &
 QEMU_PID=$!
 
 # The watchdog: no console output and no heartbeat for WATCHDOG_MIN
