@@ -20,10 +20,15 @@ STATE_TAG=kvmhost
 STATE=/newroot/run/kvmhost
 
 fail() {
+	local dir=$STATE
+
 	echo "kvmhost-l1: $*"
 	# The state share may not be mounted yet: try, so run.sh can say why.
-	mkdir -p /state && mount -t 9p -o trans=virtio,version=9p2000.L $STATE_TAG /state 2>/dev/null
-	echo "$*" >/state/error 2>/dev/null
+	if ! grep -q " $STATE " /proc/mounts; then
+		dir=/state
+		mkdir -p $dir && mount -t 9p -o trans=virtio,version=9p2000.L $STATE_TAG $dir 2>/dev/null
+	fi
+	echo "$*" >"$dir/error" 2>/dev/null
 	sync
 	poweroff -f
 	sleep 60
@@ -46,8 +51,10 @@ mkdir -p "$STATE" /newroot/run/kvmhost-scratch
 mount -t 9p -o "$P9,cache=none" $STATE_TAG "$STATE" || fail "cannot mount the state share"
 mount -t ext4 -o noinit_itable,nobarrier /dev/vda /newroot/run/kvmhost-scratch ||
 	fail "cannot mount the scratch disk /dev/vda"
-# The job names the shares to mount read-write at their own paths.
+# The job names the shares to mount read-write at their own paths (made
+# first: a checkout under /tmp lies under the tmpfs now).
 while read -r tag path; do
+	mkdir -p "/newroot$path" 2>/dev/null
 	mount -t 9p -o "$P9,cache=none" "$tag" "/newroot$path" ||
 		fail "cannot mount $path (9p tag $tag) read-write"
 done <"$STATE/shares"
