@@ -594,16 +594,20 @@ rss_kb() {
 # The host floods tap0 for FLOOD_SECONDS while the guest has no receive
 # buffers and sleeps in hlt (hostile_net case=flood, waiting for a byte
 # on the console input).  lightvm must not spin: its CPU time during the
-# flood (which on PVM hosts also counts the guest's emulated ring 0, so
-# it is measured while the guest halts) must stay under a tenth of the
-# wall time, and its resident memory may grow by 1 MiB at most.  Then the
+# flood may exceed what the same second of a halted guest cost by a tenth
+# of the wall time at most, and its resident memory may grow by 1 MiB at
+# most.  The halted guest is the baseline because lightvm's CPU time
+# also counts KVM's work for the guest's timer and halts: on PVM hosts
+# the guest's emulated ring 0, in the nested test host ~10 % (emulated VM
+# entries and exits).  A lightvm that kept the tap in epoll with no
+# buffers would spin at 50-100 %.  Then the
 # guest posts buffers, must get the frames that waited in the tap and a
 # ping round trip (its exit status), and -v must show the parked ring.
 FLOOD_SECONDS=2
 FLOOD_MAC=52:54:00:4c:56:46
 check_hostile_net_flood() {
 	local name=hostile-net-flood log fifo in pid i hz rc=0 why=""
-	local c0 c1 c2 r0 r1 t0 t1 t2 idle_ms flood_ms wall_ms
+	local c0 c1 c2 r0 r1 t0 t1 t2 idle_ms flood_ms wall_ms extra_ms
 
 	selected "$name" || return 0
 	if [ ! -x "$TOOLS_DIR/net-flood" ]; then
@@ -641,9 +645,11 @@ check_hostile_net_flood() {
 		idle_ms=$(((c1 - c0) * 1000 / hz))
 		flood_ms=$(((c2 - c1) * 1000 / hz))
 		wall_ms=$((t2 - t1))
-		echo "# lightvm CPU: ${idle_ms} ms in $((t1 - t0)) ms idle, ${flood_ms} ms in ${wall_ms} ms of flood; RSS ${r0} -> ${r1} KiB" >>"$log"
-		if [ -z "$why" ] && [ $((flood_ms * 10)) -gt "$wall_ms" ]; then
-			why="lightvm used $flood_ms ms of CPU in $wall_ms ms of flood"
+		# What the flood added over the halted guest's rate.
+		extra_ms=$((flood_ms - idle_ms * wall_ms / (t1 - t0)))
+		echo "# lightvm CPU: ${idle_ms} ms in $((t1 - t0)) ms idle, ${flood_ms} ms in ${wall_ms} ms of flood (${extra_ms} ms more than idle); RSS ${r0} -> ${r1} KiB" >>"$log"
+		if [ -z "$why" ] && [ $((extra_ms * 10)) -gt "$wall_ms" ]; then
+			why="lightvm used $flood_ms ms of CPU in $wall_ms ms of flood, $extra_ms ms more than with the guest alone"
 		elif [ -z "$why" ] && [ $((r1 - r0)) -gt 1024 ]; then
 			why="lightvm's RSS grew from $r0 to $r1 KiB in the flood"
 		fi

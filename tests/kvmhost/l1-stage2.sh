@@ -45,6 +45,8 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 hostname kvmhost
 mkdir -p /tmp/home
 export HOME=/tmp/home TMPDIR=/tmp
+# Tells the command where it runs (bench/run.sh labels its figures).
+export LIGHTVM_NESTED_HOST="QEMU $(qemu-system-x86_64 --version 2>/dev/null | sed -n '1s/.*version \([^ ]*\).*/\1/p') TCG, L1 $(uname -r)"
 
 # What the tests write under the checkout's build/ lands on the local ext4
 # scratch disk (OFD locks and O_DIRECT work there; on 9p they do not), over

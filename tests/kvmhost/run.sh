@@ -7,7 +7,9 @@
 #
 #   --cwd DIR         run COMMAND in DIR (default: the current directory)
 #   --share DIR       also mount DIR read-write at its own path (repeatable;
-#                     the checkout holding this script always is)
+#                     the checkout holding this script and the cache
+#                     directory, ${LIGHTVM_CACHE:-~/.cache/lightvm}, always
+#                     are: the L1's /tmp is its own)
 #   --cpus N          L1 vCPUs (default 1; see below)
 #   --mem SIZE        L1 RAM, QEMU syntax (default: a quarter of the
 #                     machine's RAM, 2G..8G)
@@ -86,6 +88,12 @@ done
 [[ "$WATCHDOG_MIN" =~ ^[1-9][0-9]*$ ]] || die "--watchdog $WATCHDOG_MIN: not minutes"
 [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "--timeout $TIMEOUT: not seconds"
 CWD=$(cd "$CWD" 2>/dev/null && pwd) || die "--cwd: no such directory"
+CACHE=${LIGHTVM_CACHE:-$HOME/.cache/lightvm}
+mkdir -p "$CACHE" && CACHE=$(cd "$CACHE" && pwd) || die "cannot create the cache directory $CACHE"
+case "$CACHE/" in
+"$CHECKOUT"/*) ;;
+*) SHARES+=("$CACHE") ;;
+esac
 command -v "$QEMU" >/dev/null ||
 	die "$QEMU not found (install the Debian package qemu-system-x86)"
 command -v mkfs.ext4 >/dev/null || die "mkfs.ext4 not found (install e2fsprogs)"
@@ -115,8 +123,8 @@ INTERACTIVE=0
 	for v in $(compgen -e | grep -E '^(LIGHTVM_|TERM$|COLUMNS$|LINES$)') "${PASS[@]}"; do
 		[ -n "${!v+x}" ] && printf 'export %s=%q\n' "$v" "${!v}"
 	done
-	# The cache is the machine's (read-only here): say where it is.
-	printf 'export LIGHTVM_CACHE=%q\n' "${LIGHTVM_CACHE:-$HOME/.cache/lightvm}"
+	# The cache is shared at its own path: say where it is.
+	printf 'export LIGHTVM_CACHE=%q\n' "$CACHE"
 } >"$STATE/job"
 printf '%s\0' "$@" >"$STATE/cmd"
 cp "$HERE/l1-stage2.sh" "$STATE/"
