@@ -385,6 +385,13 @@ sha() {
 	sha256sum "$1" | cut -d' ' -f1
 }
 
+# fsck_ok NAME IMG: e2fsck -n finds IMG clean; else case NAME-host fails.
+fsck_ok() {
+	e2fsck -n -f "$2" >"$LOG_DIR/$1.e2fsck" 2>&1 && return 0
+	fail "$1-host" "e2fsck -n: $(tail -n 1 "$LOG_DIR/$1.e2fsck")"
+	return 1
+}
+
 # The C init's blk and net tests: what user space sees of both devices.
 user_cinit() {
 	local img=$OUT/user-blk.img
@@ -431,9 +438,7 @@ user_files() {
 	rm -f "$tmp"
 	if [ "$n" -ne 65 ] || [ -n "$bad" ]; then
 		fail "$name-host" "$n checksums on the console, differing on the host:${bad:- none}"
-	elif ! e2fsck -n -f "$img" >"$LOG_DIR/$name.e2fsck" 2>&1; then
-		fail "$name-host" "e2fsck -n: $(tail -n 1 "$LOG_DIR/$name.e2fsck")"
-	else
+	elif fsck_ok "$name" "$img"; then
 		pass "$name-host" "65 files read back with debugfs, checksums equal, e2fsck -n clean"
 	fi
 }
@@ -518,9 +523,7 @@ debian_user() {
 	got=$(debugfs -R "cat /guest.txt" "$img" 2>/dev/null)
 	if [ "$got" != "written by the guest" ]; then
 		fail "$name-host" "the host read '${got}' from /guest.txt"
-	elif ! e2fsck -n -f "$img" >"$LOG_DIR/$name.e2fsck" 2>&1; then
-		fail "$name-host" "e2fsck -n: $(tail -n 1 "$LOG_DIR/$name.e2fsck")"
-	else
+	elif fsck_ok "$name" "$img"; then
 		pass "$name-host" "the guest's file read back, e2fsck -n clean"
 	fi
 }
