@@ -593,14 +593,15 @@ rss_kb() {
 
 # The host floods tap0 for FLOOD_SECONDS while the guest has no receive
 # buffers and sleeps in hlt (hostile_net case=flood, waiting for a byte
-# on the console input).  lightvm must not spin: its CPU time during the
-# flood may exceed what the same second of a halted guest cost by a tenth
-# of the wall time at most, and its resident memory may grow by 1 MiB at
-# most.  The halted guest is the baseline because lightvm's CPU time
-# also counts KVM's work for the guest's timer and halts: on PVM hosts
-# the guest's emulated ring 0, in the nested test host ~10 % (emulated VM
-# entries and exits).  A lightvm that kept the tap in epoll with no
-# buffers would spin at 50-100 %.  Then the
+# on the console input).  lightvm must not spin: with the guest halted
+# it may use a quarter of the wall time at most, and during the flood at
+# most a tenth of the wall time more than that; its resident memory may
+# grow by 1 MiB at most.  lightvm's CPU time also counts KVM's work for
+# the halted guest's timer: on PVM hosts the guest's emulated ring 0, in
+# the nested test host 5-11 % (emulated VM entries and exits), hence the
+# baseline.  A lightvm that kept the tap in epoll with no buffers spins
+# at 75-100 % (measured with that mutation in the nested host: 1240 ms of
+# CPU in 1614 ms before the flood even started).  Then the
 # guest posts buffers, must get the frames that waited in the tap and a
 # ping round trip (its exit status), and -v must show the parked ring.
 FLOOD_SECONDS=2
@@ -648,7 +649,9 @@ check_hostile_net_flood() {
 		# What the flood added over the halted guest's rate.
 		extra_ms=$((flood_ms - idle_ms * wall_ms / (t1 - t0)))
 		echo "# lightvm CPU: ${idle_ms} ms in $((t1 - t0)) ms idle, ${flood_ms} ms in ${wall_ms} ms of flood (${extra_ms} ms more than idle); RSS ${r0} -> ${r1} KiB" >>"$log"
-		if [ -z "$why" ] && [ $((extra_ms * 10)) -gt "$wall_ms" ]; then
+		if [ -z "$why" ] && [ $((idle_ms * 4)) -gt $((t1 - t0)) ]; then
+			why="lightvm used $idle_ms ms of CPU in $((t1 - t0)) ms with the guest halted"
+		elif [ -z "$why" ] && [ $((extra_ms * 10)) -gt "$wall_ms" ]; then
 			why="lightvm used $flood_ms ms of CPU in $wall_ms ms of flood, $extra_ms ms more than with the guest alone"
 		elif [ -z "$why" ] && [ $((r1 - r0)) -gt 1024 ]; then
 			why="lightvm's RSS grew from $r0 to $r1 KiB in the flood"

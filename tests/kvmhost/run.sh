@@ -18,7 +18,9 @@
 #                     or heartbeat (default 5)
 #   --timeout SEC     stop the L1 after SEC seconds in all (default: none)
 #   --env NAME        pass the variable NAME into the L1 (repeatable;
-#                     LIGHTVM_* and TERM always are)
+#                     the tests' and benchmarks' knobs always are: LIGHTVM,
+#                     LIGHTVM_*, QEMU, GUEST_DIR, TOOLS_DIR, BENCH_*, RUNS,
+#                     COUNT, HOST_RUNS, HOST_SECONDS, and TERM)
 #
 # The machine's root file system is the L1's, read-only over virtio-9p;
 # tmpfs holds /tmp, /run and /var/tmp; the checkout is read-write at its
@@ -64,6 +66,7 @@ SCRATCH_SIZE=32G
 WATCHDOG_MIN=5
 TIMEOUT=0
 PASS=()
+PASS_ENV='LIGHTVM|LIGHTVM_.*|QEMU|GUEST_DIR|TOOLS_DIR|BENCH_.*|RUNS|COUNT|HOST_RUNS|HOST_SECONDS|TERM|COLUMNS|LINES'
 BOOT_LIMIT=300		# seconds for the L1 to come up (TCG: ~10-30 s)
 COPY_LIMIT=$((8 * 1048576))
 
@@ -120,7 +123,7 @@ INTERACTIVE=0
 {
 	printf 'CWD=%q\nBUILD=%q\nINTERACTIVE=%s\nCOPY_LIMIT=%s\n' \
 		"$CWD" "$BUILD" "$INTERACTIVE" "$COPY_LIMIT"
-	for v in $(compgen -e | grep -E '^(LIGHTVM_|TERM$|COLUMNS$|LINES$)') "${PASS[@]}"; do
+	for v in $(compgen -e | grep -xE "$PASS_ENV") "${PASS[@]}"; do
 		[ -n "${!v+x}" ] && printf 'export %s=%q\n' "$v" "${!v}"
 	done
 	# The cache is shared at its own path: say where it is.
