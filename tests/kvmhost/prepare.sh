@@ -24,8 +24,9 @@ PRINT_DIR=0
 # What the L1 needs: virtio-pci for its devices, 9p for the machine's root
 # and the checkout, virtio-blk + ext4 + overlay for the local scratch file
 # system, kvm-amd for /dev/kvm (QEMU's TCG emulates AMD SVM with nested
-# paging), tun and veth for the network tests, loop for image tests.
-MODULES=(virtio_pci virtio_blk 9pnet_virtio 9p ext4 overlay kvm_amd tun veth loop)
+# paging), tun and veth for the network tests, loop for image tests,
+# vhost_net for QEMU's vhost=on beside lightvm in the benchmarks.
+MODULES=(virtio_pci virtio_blk 9pnet_virtio 9p ext4 overlay kvm_amd tun veth loop vhost_net)
 
 die() { echo "$PROG: $*" >&2; exit 125; }
 say() { echo "$PROG: $*" >&2; }
