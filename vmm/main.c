@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "lightvm.h"
-#include "kvm/kvm.h"
+#include "machine.h"
 
 /* Catch a missing or unreadable file before any KVM work is done. */
 static int check_input(const char *what, const char *path)
@@ -127,11 +127,11 @@ int main(int argc, char **argv)
 		log_msg("out of memory");
 		return EXIT_VMM_ERROR;
 	}
-	if (vm_create(vm, &cfg) < 0 || vm_setup_boot(vm) < 0) {
+	if (machine_create(vm, &cfg) < 0) {
 		/* Restore the tty before the message so it prints cleanly. */
 		console_restore(vm->con);
 		log_msg("%s", err_msg());
-		vm_destroy(vm);
+		machine_destroy(vm);
 		free(vm);
 		return EXIT_VMM_ERROR;
 	}
@@ -143,14 +143,14 @@ int main(int argc, char **argv)
 		log_msg("%s (exit %d)", vm->exit_reason, ret);
 	else
 		log_debug(1, "%s (exit %d)", vm->exit_reason, ret);
-	vm_print_stats(vm);
+	machine_print_stats(vm);
 	log_debug(2, "timing: start-up and boot setup %llu ms, run %llu ms",
 		  (unsigned long long)(t_setup - t_start),
 		  (unsigned long long)(t_run - t_setup));
 	if (log_verbosity >= 2)
 		report_cpu();
 	vm_teardown_in_background(vm);
-	vm_destroy(vm);
+	machine_destroy(vm);
 	free(vm);
 	return ret;
 }

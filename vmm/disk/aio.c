@@ -14,7 +14,7 @@
 
 #define REAP_BATCH	64
 
-int disk_aio_init(struct disk *d)
+static int aio_init(struct disk *d)
 {
 	int ret;
 
@@ -34,7 +34,7 @@ int disk_aio_init(struct disk *d)
 	return 0;
 }
 
-void disk_aio_fini(struct disk *d)
+static void aio_fini(struct disk *d)
 {
 	if (d->ctx)
 		io_destroy(d->ctx);
@@ -79,7 +79,8 @@ static void submit_chunk(struct disk *d, struct disk_req **reqs,
 	}
 }
 
-void disk_aio_submit(struct disk *d, struct disk_req **reqs, unsigned int n)
+static void aio_submit(struct disk *d, struct disk_req **reqs,
+		       unsigned int n)
 {
 	while (n) {
 		unsigned int k = n < 64 ? n : 64;
@@ -90,8 +91,8 @@ void disk_aio_submit(struct disk *d, struct disk_req **reqs, unsigned int n)
 	}
 }
 
-unsigned int disk_aio_reap(struct disk *d, struct disk_req **out,
-			   unsigned int max, bool wait)
+static unsigned int aio_reap(struct disk *d, struct disk_req **out,
+			     unsigned int max, bool wait)
 {
 	struct io_event ev[REAP_BATCH];
 	struct timespec zero = { 0, 0 };
@@ -123,3 +124,11 @@ unsigned int disk_aio_reap(struct disk *d, struct disk_req **out,
 	}
 	return ret;
 }
+
+const struct disk_engine_ops disk_aio_engine = {
+	.name = "aio",
+	.init = aio_init,
+	.fini = aio_fini,
+	.submit = aio_submit,
+	.reap = aio_reap,
+};

@@ -91,7 +91,8 @@ struct disk *disk_open(const struct disk_config *dc)
 	d->fd = d->event_fd = -1;
 	d->readonly = dc->readonly;
 	d->direct = dc->direct;
-	d->engine = dc->engine;
+	d->engine = dc->engine == DISK_ENGINE_SYNC ? &disk_sync_engine :
+						    &disk_aio_engine;
 	d->path = strdup(dc->path);
 	if (!d->path) {
 		err_set("disk %s: out of memory", dc->path);
@@ -104,7 +105,7 @@ struct disk *disk_open(const struct disk_config *dc)
 		err_set("disk %s: out of memory", d->path);
 		goto fail;
 	}
-	if (d->engine == DISK_ENGINE_AIO && disk_aio_init(d) < 0)
+	if (d->engine->init && d->engine->init(d) < 0)
 		goto fail;
 	return d;
 fail:
@@ -124,8 +125,8 @@ void disk_close(struct disk *d)
 	if (d->dirty && disk_flush(d) < 0)
 		log_warn("disk %s: final fdatasync failed: %s", d->path,
 			 strerror(errno));
-	if (d->engine == DISK_ENGINE_AIO)
-		disk_aio_fini(d);
+	if (d->engine && d->engine->fini)
+		d->engine->fini(d);
 	if (d->fd >= 0)
 		close(d->fd);	/* drops the OFD lock */
 	free(d->bounce);
@@ -143,14 +144,24 @@ bool disk_readonly(const struct disk *d)
 	return d->readonly;
 }
 
+bool disk_dirty(const struct disk *d)
+{
+	return d->dirty;
+}
+
 const char *disk_path(const struct disk *d)
 {
 	return d->path;
 }
 
+const char *disk_engine_name(const struct disk *d)
+{
+	return d->engine->name;
+}
+
 int disk_event_fd(const struct disk *d)
 {
-	return d->engine == DISK_ENGINE_AIO ? d->event_fd : -1;
+	return d->event_fd;
 }
 
 unsigned int disk_inflight(const struct disk *d)
@@ -171,8 +182,8 @@ void disk_complete(struct disk *d, struct disk_req *r, int64_t result)
 
 void disk_submit(struct disk *d, struct disk_req **reqs, unsigned int n)
 {
-	struct disk_req *aio[64];
-	unsigned int i, na = 0;
+	struct disk_req *batch[64];
+	unsigned int i, nb = 0;
 
 	for (i = 0; i < n; i++) {
 		struct disk_req *r = reqs[i];
@@ -183,19 +194,19 @@ void disk_submit(struct disk *d, struct disk_req **reqs, unsigned int n)
 		if (r->op == DISK_WRITE && d->readonly) {
 			/* The device checks first; never write a ro image. */
 			disk_complete(d, r, -EROFS);
-		} else if (d->engine == DISK_ENGINE_SYNC ||
-			   (d->direct && !disk_dio_aligned(r))) {
+		} else if (d->direct && !disk_dio_aligned(r)) {
+			/* O_DIRECT cannot take it as is: the bounce buffer. */
 			disk_complete(d, r, disk_rw_sync(d, r));
 		} else {
-			aio[na++] = r;
-			if (na == sizeof(aio) / sizeof(aio[0])) {
-				disk_aio_submit(d, aio, na);
-				na = 0;
+			batch[nb++] = r;
+			if (nb == sizeof(batch) / sizeof(batch[0])) {
+				d->engine->submit(d, batch, nb);
+				nb = 0;
 			}
 		}
 	}
-	if (na)
-		disk_aio_submit(d, aio, na);
+	if (nb)
+		d->engine->submit(d, batch, nb);
 }
 
 unsigned int disk_reap(struct disk *d, struct disk_req **out,
@@ -212,8 +223,8 @@ unsigned int disk_reap(struct disk *d, struct disk_req **out,
 		out[n++] = r;
 		d->inflight--;
 	}
-	if (n < max && d->engine == DISK_ENGINE_AIO && d->inflight)
-		n += disk_aio_reap(d, out + n, max - n, wait && !n);
+	if (n < max && d->engine->reap && d->inflight)
+		n += d->engine->reap(d, out + n, max - n, wait && !n);
 	return n;
 }
 

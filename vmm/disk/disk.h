@@ -56,7 +56,9 @@ void disk_close(struct disk *d);
 
 uint64_t disk_size(const struct disk *d);	/* bytes */
 bool disk_readonly(const struct disk *d);
+bool disk_dirty(const struct disk *d);	/* written since the last flush */
 const char *disk_path(const struct disk *d);
+const char *disk_engine_name(const struct disk *d);	/* "aio", "sync" */
 /* The eventfd completions signal, or -1 (sync engine: none needed). */
 int disk_event_fd(const struct disk *d);
 unsigned int disk_inflight(const struct disk *d);
@@ -78,11 +80,31 @@ int disk_write_zeroes(struct disk *d, uint64_t off, uint64_t len,
 		      bool unmap);
 
 /* ---- inside vmm/disk: the engines (aio.c, sync.c) ---- */
+
+/*
+ * How requests reach the image.  disk.c picks the engine from the
+ * configuration's table entry and calls nothing else of it by name.
+ */
+struct disk_engine_ops {
+	const char *name;
+	int (*init)(struct disk *d);		/* NULL: nothing to set up */
+	void (*fini)(struct disk *d);		/* NULL: nothing to undo */
+	/* Start n requests; any finished at once go to disk_complete(). */
+	void (*submit)(struct disk *d, struct disk_req **reqs, unsigned int n);
+	/* Collect asynchronous completions, lowering d->inflight (NULL:
+	 * the engine has none). */
+	unsigned int (*reap)(struct disk *d, struct disk_req **out,
+			     unsigned int max, bool wait);
+};
+
+extern const struct disk_engine_ops disk_aio_engine;
+extern const struct disk_engine_ops disk_sync_engine;
+
 struct disk {
 	char *path;
 	int fd;
 	bool readonly, direct;
-	enum disk_engine engine;
+	const struct disk_engine_ops *engine;
 	uint64_t size;
 	bool dirty;			/* written since the last flush */
 	unsigned int inflight;		/* submitted, not reaped */
@@ -90,18 +112,12 @@ struct disk {
 	uint8_t *bounce;		/* O_DIRECT misaligned requests */
 	/* aio */
 	io_context_t ctx;
-	int event_fd;
+	int event_fd;			/* -1 unless the engine signals one */
 };
 
 void disk_complete(struct disk *d, struct disk_req *r, int64_t result);
 /* Run one request synchronously (sync engine, O_DIRECT bounce). */
 int64_t disk_rw_sync(struct disk *d, struct disk_req *r);
 bool disk_dio_aligned(const struct disk_req *r);
-
-int disk_aio_init(struct disk *d);
-void disk_aio_fini(struct disk *d);
-void disk_aio_submit(struct disk *d, struct disk_req **reqs, unsigned int n);
-unsigned int disk_aio_reap(struct disk *d, struct disk_req **out,
-			   unsigned int max, bool wait);
 
 #endif

@@ -156,3 +156,18 @@ int64_t disk_rw_sync(struct disk *d, struct disk_req *r)
 		return rw_bounce(d, r);
 	return rw_iov(d, r);
 }
+
+/* The sync engine: every request done right away, in the caller. */
+static void sync_submit(struct disk *d, struct disk_req **reqs,
+			unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		disk_complete(d, reqs[i], disk_rw_sync(d, reqs[i]));
+}
+
+const struct disk_engine_ops disk_sync_engine = {
+	.name = "sync",
+	.submit = sync_submit,
+};

@@ -267,6 +267,7 @@ int vm_setup_boot(struct vm *vm);
 int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
 void vm_print_stats(struct vm *vm);
+void vm_print_memory(struct vm *vm);
 void vm_teardown_in_background(struct vm *vm);
 /* First caller wins: record the exit code and make every vCPU stop. */
 void vm_request_stop(struct vm *vm, int code, const char *fmt, ...)

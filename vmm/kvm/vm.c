@@ -20,8 +20,6 @@
 #include <unistd.h>
 
 #include "kvm.h"
-#include "../pci/pci.h"
-#include "../virtio/virtio.h"
 
 static const struct {
 	int cap;
@@ -194,13 +192,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	if (console_init(vm, cfg->console_log) < 0 || serial_init(vm) < 0 ||
 	    i8042_init(vm) < 0 || rtc_init(vm) < 0 || debug_ports_init(vm) < 0)
 		return -1;
-	if (irq_routing_init(vm) < 0 || pci_init(vm) < 0 ||
-	    pvpanic_pci_init(vm) < 0)
-		return -1;
-	/* --disk: virtio devices, once the PCI bus exists. */
-	if (virtio_devices_create(vm) < 0)
-		return -1;
-	return 0;
+	return irq_routing_init(vm);
 }
 
 int vm_setup_boot(struct vm *vm)
@@ -448,7 +440,10 @@ void vm_print_stats(struct vm *vm)
 	log_debug(1, "unhandled accesses: %llu port, %llu mmio",
 		  (unsigned long long)vm->pio.unhandled,
 		  (unsigned long long)vm->mmio.unhandled);
-	virtio_print_stats(vm);
+}
+
+void vm_print_memory(struct vm *vm)
+{
 	if (log_verbosity >= 1)
 		log_msg("guest RAM resident: %llu KiB of %llu MiB",
 			(unsigned long long)guest_mem_resident(&vm->mem) >> 10,
@@ -496,15 +491,12 @@ void vm_destroy(struct vm *vm)
 {
 	unsigned int i;
 
-	/* First: their I/O threads drain to the disks and use the PCI bus. */
-	virtio_devices_destroy(vm);
 	console_destroy(vm->con);
 	vm->con = NULL;
 	serial_destroy(vm->uart);
 	vm->uart = NULL;
 	i8042_destroy(vm);
 	rtc_destroy(vm);
-	pci_destroy(vm);
 	for (i = 0; i < LIGHTVM_MAX_CPUS; i++) {
 		if (vm->vcpus[i].run)
 			munmap(vm->vcpus[i].run, vm->run_size);

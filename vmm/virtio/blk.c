@@ -450,7 +450,7 @@ static void blk_reset(struct virtio_dev *dev)
 	b->nbatch = 0;
 	b->arena_used = 0;
 	/* Be safe: what the guest wrote reaches the disk now. */
-	if (b->disk->dirty && disk_flush(b->disk) < 0)
+	if (disk_dirty(b->disk) && disk_flush(b->disk) < 0)
 		log_warn("%s: fdatasync at reset failed", dev->name);
 }
 
@@ -470,7 +470,7 @@ static void blk_describe(struct virtio_dev *dev, char *buf, size_t len)
 		 "%llu sectors%s, %s: %llu reads, %llu writes, %llu flushes, %llu discard/zeroes, %llu errors, %llu unsupported",
 		 (unsigned long long)b->capacity,
 		 disk_readonly(b->disk) ? " ro" : "",
-		 b->disk->engine == DISK_ENGINE_AIO ? "aio" : "sync",
+		 disk_engine_name(b->disk),
 		 (unsigned long long)b->reads, (unsigned long long)b->writes,
 		 (unsigned long long)b->flushes,
 		 (unsigned long long)b->zeroes,

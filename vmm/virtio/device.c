@@ -252,19 +252,6 @@ void virtio_dev_poll(struct virtio_dev *dev, uint32_t kicked, bool backend,
 
 /* ---- the VM's devices ---- */
 
-int virtio_devices_create(struct vm *vm)
-{
-	unsigned int i;
-
-	for (i = 0; i < vm->cfg->nr_disks; i++)
-		if (virtio_blk_create(vm, &vm->cfg->disks[i]) < 0)
-			return -1;
-	for (i = 0; i < vm->cfg->nr_nets; i++)
-		if (virtio_net_create(vm, &vm->cfg->nets[i]) < 0)
-			return -1;
-	return 0;
-}
-
 void virtio_devices_destroy(struct vm *vm)
 {
 	struct virtio_dev *dev = vm->devices, *next;

@@ -320,9 +320,6 @@ void virtio_dev_kick_thread(struct virtio_dev *dev);
 int virtio_dev_watch_backend(struct virtio_dev *dev, bool on);
 
 /* ---- the VM's virtio devices (device.c) ---- */
-/* One virtio-blk per --disk, one virtio-net per --net; call once the
- * PCI bus exists. */
-int virtio_devices_create(struct vm *vm);
 /* Stop every device: drain its I/O, flush, leave PCI. */
 void virtio_devices_destroy(struct vm *vm);
 /* -v: per-device counters. */
@@ -333,7 +330,7 @@ void virtio_print_stats(struct vm *vm);
 #define VIRTIO_BLK_CLASS	0x018000	/* mass storage, other */
 
 /* Build a disk device without registering it (tests), or create and
- * register it (virtio_devices_create). */
+ * register it (the machine does, once the PCI bus exists). */
 struct virtio_dev *virtio_blk_new(struct vm *vm, const struct disk_config *dc);
 int virtio_blk_create(struct vm *vm, const struct disk_config *dc);
 void virtio_blk_free(struct virtio_dev *dev);
