@@ -3,7 +3,9 @@
 # qemu-system-x86_64 -enable-kvm booting the same hello test kernel, run
 # interleaved in one invocation so host noise hits both alike.
 #
-# Reports medians and the ratios lightvm/QEMU.  "VMM overhead" is lightvm's
+# Reports medians and the ratios lightvm/QEMU, and lightvm's guest RAM
+# from a memfd (the default: shareable with vhost-user backends) against
+# anonymous memory (LIGHTVM_RAM=anon), interleaved the same way.  "VMM overhead" is lightvm's
 # peak RSS minus the guest RAM it had resident at exit (lightvm -v reports
 # that from mincore), i.e. what lightvm itself costs beyond the guest.
 set -euo pipefail
@@ -49,6 +51,7 @@ qemu_pc_cmd=("$QEMU" -enable-kvm -cpu max,-arch-capabilities -M pc
 
 for ((i = 0; i < RUNS; i++)); do
 	time_run "$tmp/lightvm" "$LIGHTVM" run -k "$KERNEL" -m 256M
+	time_run "$tmp/anon" env LIGHTVM_RAM=anon "$LIGHTVM" run -k "$KERNEL" -m 256M
 	if ((have_qemu)); then
 		time_run "$tmp/qemu" "${qemu_cmd[@]}"
 		time_run "$tmp/qemu_pc" "${qemu_pc_cmd[@]}"
@@ -68,6 +71,12 @@ printf '  %-28s %8.1f ms  peak RSS %6d KiB  exit %s\n' lightvm \
 	"$(echo "$lt * 1000" | bc -l)" "$lr" "$lrc"
 printf '  %-28s guest RAM resident %d KiB -> VMM overhead %d KiB (%.2f MiB)\n' \
 	"" "$guest_kib" "$((lr - guest_kib))" "$(echo "($lr - $guest_kib) / 1024" | bc -l)"
+at=$(cut -d' ' -f1 "$tmp/anon" | median)
+ar=$(cut -d' ' -f2 "$tmp/anon" | median)
+printf '  %-28s %8.1f ms  peak RSS %6d KiB  exit %s\n' "lightvm, anonymous RAM" \
+	"$(echo "$at * 1000" | bc -l)" "$ar" "$(cut -d' ' -f3 "$tmp/anon" | sort -u | tr '\n' ' ')"
+printf '  ratio memfd/anonymous RAM    time %.3f  peak RSS %.3f\n' \
+	"$(echo "$lt / $at" | bc -l)" "$(echo "$lr / $ar" | bc -l)"
 if ((have_qemu)); then
 	for q in qemu qemu_pc; do
 		qt=$(cut -d' ' -f1 "$tmp/$q" | median)

@@ -57,6 +57,9 @@ args=(-i "$out/spin.cpio" -p "rodata=off lightvm_init_exit=1")
 echo "exec -> \"Run /init as init process\" (one run each)"
 echo "guest-config kernel ($(basename "$KDIR")):"
 run gc-bzimage-host-decompress 900 -k "$KDIR/bzImage" "${args[@]}"
+# The same with anonymous guest RAM instead of the memfd (page faults of
+# a booting Linux: shmem against anonymous pages).
+LIGHTVM_RAM=anon run gc-bzimage-anon-ram 900 -k "$KDIR/bzImage" "${args[@]}"
 run gc-vmlinux-pvh 900 -k "$KDIR/vmlinux" "${args[@]}"
 run gc-bzimage-guest-decompress 1800 -k "$KDIR/bzImage" --guest-decompress "${args[@]}"
 

@@ -5,7 +5,11 @@
  * the initrd placement, PVH start_info, the MP table, the page tables; and
  * the guest_ptr() bounds check they all rely on.
  */
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "unit.h"
 #include "../../vmm/kvm/kvm.h"
@@ -52,6 +56,40 @@ START_TEST(guest_mem_split_around_hole)
 	mem_teardown();
 	ck_assert_int_eq(guest_mem_init(&gm, 8ULL << 20), -1);
 	ck_assert_int_eq(guest_mem_init(&gm, (64ULL << 20) + 1), -1);
+}
+END_TEST
+
+/* What a vhost-user backend relies on: the fd maps the same pages, at
+ * the same offsets, and its size cannot change under anyone's mapping. */
+START_TEST(guest_mem_memfd_shared)
+{
+	uint8_t *other;
+	int seals;
+
+	mem_setup_size(64ULL << 20);
+	ck_assert_int_ge(gm.fd, 0);
+	seals = fcntl(gm.fd, F_GET_SEALS);
+	ck_assert_int_eq(seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
+			 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	ck_assert_int_ne(ftruncate(gm.fd, 4096), 0);
+	other = mmap(NULL, 64ULL << 20, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     gm.fd, 0);
+	ck_assert_ptr_ne(other, MAP_FAILED);
+	gm.host[(32ULL << 20) + 5] = 0xa5;
+	ck_assert_uint_eq(other[(32ULL << 20) + 5], 0xa5);
+	other[100] = 0x5a;
+	ck_assert_uint_eq(*(uint8_t *)guest_ptr(&gm, 100, 1), 0x5a);
+	munmap(other, 64ULL << 20);
+	mem_teardown();
+	ck_assert_int_eq(gm.fd, -1);
+
+	/* Forced anonymous: works, but has nothing to share. */
+	setenv("LIGHTVM_RAM", "anon", 1);
+	mem_setup_size(64ULL << 20);
+	unsetenv("LIGHTVM_RAM");
+	ck_assert_int_eq(gm.fd, -1);
+	gm.host[0] = 1;
+	mem_teardown();
 }
 END_TEST
 
@@ -411,6 +449,7 @@ Suite *boot_suite(void)
 
 	tcase_add_test(tc, guest_ptr_bounds);
 	tcase_add_test(tc, guest_mem_split_around_hole);
+	tcase_add_test(tc, guest_mem_memfd_shared);
 	tcase_add_test(tc, e820_small);
 	tcase_add_test(tc, e820_large);
 	tcase_add_test(tc, cmdline_composition);

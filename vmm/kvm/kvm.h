@@ -45,6 +45,8 @@
 /* ---- guest memory (memory.c) ---- */
 struct guest_mem {
 	uint8_t *host;		/* one mapping: low RAM, then high RAM */
+	int fd;			/* the memfd behind it (offset = host
+				 * offset), or -1: anonymous memory */
 	uint64_t size;		/* total bytes */
 	uint64_t low_size;	/* RAM at GPA 0 .. low_size */
 	uint64_t high_size;	/* RAM at GPA 4 GiB .. 4 GiB + high_size */

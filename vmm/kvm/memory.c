@@ -1,21 +1,55 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * memory.c - guest RAM: one anonymous mapping split around the 32-bit PCI
- * hole, and the single bounds check every guest-physical access goes
- * through.
+ * memory.c - guest RAM: one shared mapping of a memfd, split around the
+ * 32-bit PCI hole, and the single bounds check every guest-physical
+ * access goes through.
+ *
+ * A memfd rather than anonymous memory so that another process - a
+ * vhost-user backend - can map the very same pages (it receives the fd
+ * and an offset); the file's size is sealed, so nobody can shrink it
+ * under a mapping.  Where memfd_create() is refused (very old kernels,
+ * seccomp), or with LIGHTVM_RAM=anon (for side-by-side benchmarks), RAM
+ * is anonymous and cannot be shared; -v says which.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "kvm.h"
+
+/* A sealed memfd of `size` bytes, or -1 (errno set). */
+static int ram_memfd(uint64_t size)
+{
+	const char *force = getenv("LIGHTVM_RAM");
+	int fd;
+
+	if (force && !strcmp(force, "anon")) {
+		errno = EPERM;
+		return -1;
+	}
+	fd = memfd_create("lightvm-guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, (off_t)size) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
 
 int guest_mem_init(struct guest_mem *gm, uint64_t size)
 {
 	void *p;
 
 	memset(gm, 0, sizeof(*gm));
+	gm->fd = -1;
 	if (size < MEM_MIN || size > MEM_MAX || (size & 0xfff)) {
 		err_set("guest memory size %llu bytes is out of range",
 			(unsigned long long)size);
@@ -25,11 +59,22 @@ int guest_mem_init(struct guest_mem *gm, uint64_t size)
 	 * MAP_NORESERVE: RAM is touched lazily, so an idle 4 GiB guest costs
 	 * what it uses.  The mapping is never accessed beyond `size`.
 	 */
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	gm->fd = ram_memfd(size);
+	if (gm->fd >= 0) {
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_NORESERVE, gm->fd, 0);
+	} else {
+		log_debug(1, "guest RAM: no memfd (%s): anonymous, not shareable",
+			  strerror(errno));
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	}
 	if (p == MAP_FAILED) {
 		err_set("cannot allocate %llu MiB of guest memory: %s",
 			(unsigned long long)(size >> 20), strerror(errno));
+		if (gm->fd >= 0)
+			close(gm->fd);
+		gm->fd = -1;
 		return -1;
 	}
 	/*
@@ -49,6 +94,9 @@ void guest_mem_free(struct guest_mem *gm)
 	if (gm->host)
 		munmap(gm->host, gm->size);
 	gm->host = NULL;
+	if (gm->fd >= 0)
+		close(gm->fd);
+	gm->fd = -1;
 }
 
 void *guest_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
