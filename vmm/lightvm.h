@@ -48,18 +48,32 @@ enum disk_engine {
 	DISK_ENGINE_SYNC,	/* preadv/pwritev in the device's I/O thread */
 };
 
+/*
+ * Which virtio-PCI interfaces a device offers (virtio spec 4.1.2):
+ * transitional (legacy I/O BAR0 and the modern capabilities, device IDs
+ * 0x1000 + N - 1, the default), modern only (0x1040 + N, revision 1), or
+ * legacy only (what lightvm offered before the modern transport).
+ */
+enum virtio_transport_kind {
+	VIRTIO_TRANSITIONAL = 0,
+	VIRTIO_MODERN,
+	VIRTIO_LEGACY,
+};
+
 struct disk_config {
 	const char *path;
 	bool readonly;
 	bool direct;
 	const char *serial;
 	enum disk_engine engine;
+	enum virtio_transport_kind transport;
 };
 
 struct net_config {
 	const char *ifname;
 	bool has_mac;
 	uint8_t mac[6];
+	enum virtio_transport_kind transport;
 };
 
 struct vm_config {

@@ -38,18 +38,21 @@ void lightvm_usage(FILE *f)
 "                         (default pvh when the note exists)\n"
 "      --pvm, --no-pvm    force the PVM-host compatibility path on or off\n"
 "                         (default: on when the kvm_pvm module is loaded)\n"
-"      --disk PATH[,ro][,direct][,serial=S][,engine=aio|sync]\n"
+"      --disk PATH[,ro][,direct][,serial=S][,engine=aio|sync][,transport=T]\n"
 "                         a virtio-blk disk backed by the file or block\n"
 "                         device PATH (repeatable, up to 8), locked against\n"
 "                         other users; ro: read-only, direct: O_DIRECT,\n"
 "                         serial: the ID the guest reads (1-20 characters),\n"
 "                         engine: libaio (default) or synchronous I/O\n"
-"      --net TAP[,mac=XX:XX:XX:XX:XX:XX]\n"
+"      --net TAP[,mac=XX:XX:XX:XX:XX:XX][,transport=T]\n"
 "                         a virtio-net NIC on the tap device TAP\n"
 "                         (repeatable, up to 4; created if missing and\n"
 "                         permitted, but then down until configured);\n"
 "                         mac: the guest's address (default 52:54:00 and\n"
 "                         three bytes derived from TAP)\n"
+"                         transport (both): the virtio-PCI interfaces the\n"
+"                         device offers: transitional (default: legacy\n"
+"                         and modern), modern (virtio 1.x only) or legacy\n"
 "  -v, --verbose          more detail on stderr (repeat for more)\n"
 "  -h, --help             this text\n"
 "      --version          print the version\n"
@@ -186,8 +189,30 @@ static int empty_arg(const char *opt, const char *arg)
 	return -1;
 }
 
+/* transport=transitional|modern|legacy, shared by --disk and --net. */
+static int parse_transport(const char *opt, const char *arg, const char *flag,
+			   enum virtio_transport_kind *t)
+{
+	static const char *const names[] = {
+		[VIRTIO_TRANSITIONAL] = "transitional",
+		[VIRTIO_MODERN] = "modern",
+		[VIRTIO_LEGACY] = "legacy",
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(flag + 10, names[i])) {
+			*t = (enum virtio_transport_kind)i;
+			return 0;
+		}
+	}
+	err_set("%s %s: transport must be transitional, modern or legacy", opt,
+		arg);
+	return -1;
+}
+
 /*
- * --disk PATH[,ro][,direct][,serial=S][,engine=aio|sync].  The strings a
+ * --disk PATH[,ro][,direct][,serial=S][,engine=aio|sync][,transport=T].  The strings a
  * disk_config points to live here, one buffer per disk, so nothing is
  * allocated (and nothing leaks) per parse.
  */
@@ -218,8 +243,10 @@ static int parse_disk_flag(struct disk_config *d, const char *arg,
 		d->engine = DISK_ENGINE_AIO;
 	} else if (!strcmp(flag, "engine=sync")) {
 		d->engine = DISK_ENGINE_SYNC;
+	} else if (!strncmp(flag, "transport=", 10)) {
+		return parse_transport("--disk", arg, flag, &d->transport);
 	} else {
-		err_set("--disk %s: unknown option '%s' (use ro, direct, serial=S, engine=aio|sync)",
+		err_set("--disk %s: unknown option '%s' (use ro, direct, serial=S, engine=aio|sync, transport=T)",
 			arg, flag);
 		return -1;
 	}
@@ -270,7 +297,7 @@ static int parse_disk(struct vm_config *cfg, const char *arg)
 }
 
 /*
- * --net TAP[,mac=XX:XX:XX:XX:XX:XX].  The interface name follows the
+ * --net TAP[,mac=XX:XX:XX:XX:XX:XX][,transport=T].  The interface name follows the
  * kernel's rules (dev_valid_name: 1-15 bytes, not "." or "..", no '/',
  * ':' or white space), so a typo is caught here and not as an obscure
  * ioctl failure.  Names live in net_args, like disk_args above.
@@ -331,8 +358,14 @@ static int parse_net(struct vm_config *cfg, const char *arg)
 		next = strchr(flag, ',');
 		if (next)
 			*next++ = '\0';
+		if (!strncmp(flag, "transport=", 10)) {
+			if (parse_transport("--net", arg, flag,
+					    &nc->transport) < 0)
+				return -1;
+			continue;
+		}
 		if (strncmp(flag, "mac=", 4)) {
-			err_set("--net %s: unknown option '%s' (use mac=XX:XX:XX:XX:XX:XX)",
+			err_set("--net %s: unknown option '%s' (use mac=XX:XX:XX:XX:XX:XX, transport=T)",
 				arg, flag);
 			return -1;
 		}

@@ -60,26 +60,7 @@ static uint64_t fixed[MAX_DEVS][PCI_CFG_SIZE / 8];
 /* virtio_dev_register() without the I/O thread (see the top). */
 static int attach(struct virtio_dev *d)
 {
-	unsigned int i;
-
-	pci_device_init(&d->pci, vm, d->name, VIRTIO_PCI_VENDOR,
-			VIRTIO_PCI_DEVICE_BASE + d->device_id - 1,
-			VIRTIO_NET_CLASS, VIRTIO_PCI_ABI_VERSION,
-			VIRTIO_PCI_VENDOR, d->device_id, &virtio_pci_ops, d);
-	for (i = 0; i < d->nr_vqs; i++) {
-		d->notify_fd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (d->notify_fd[i] < 0)
-			return -1;
-	}
-	if (pci_bar_add(&d->pci, 0, PCI_BAR_IO, VIRTIO_BAR0_SIZE,
-			virtio_legacy_access, d) < 0 ||
-	    pci_msix_init(&d->pci, d->nr_vqs + 1, 1) < 0)
-		return -1;
-	d->msix_ready = true;
-	if (pci_device_register(&d->pci) < 0)
-		return -1;
-	d->registered = true;
-	return 0;
+	return virtio_dev_plug(d, VIRTIO_NET_CLASS, false);
 }
 
 static void setup(void)
@@ -294,35 +275,44 @@ static void check_bars(struct pci_device *d)
 	for (i = 0; i < PCI_NUM_BARS; i++) {
 		const struct pci_bar *b = &d->bars[i];
 		bool io = b->type == PCI_BAR_IO;
+		bool mem64 = b->type == PCI_BAR_MEM64;
 		struct io_bus *bus = io ? &vm->pio : &vm->mmio;
 		uint32_t reg = pci_get_le32(d->cfg + PCI_BAR0 + 4 * i);
-		uint32_t addr = reg & (io ? ~0x3u : ~0xfu);
-		uint64_t end = (uint64_t)addr + b->size;
+		uint64_t addr = reg & (io ? ~0x3u : ~0xfu);
+		uint64_t end;
 		const struct io_range *r;
 		bool want;
 
-		if (b->type == PCI_BAR_NONE)
+		if (b->type == PCI_BAR_NONE || b->type == PCI_BAR_MEM64_HI)
 			continue;
-		/* Sizing: the bits below the size read as 0. */
+		if (mem64)
+			addr |= (uint64_t)pci_get_le32(d->cfg + PCI_BAR0 +
+						       4 * (i + 1)) << 32;
+		end = addr + b->size;
+		/* Sizing: the bits below the size read as 0; the type bits
+		 * hold (I/O 01, memory 32-bit 0000, 64-bit 0100). */
 		FUZZ_ASSERT(!(addr & (b->size - 1)) &&
-			    (reg & (io ? 1u : 0xfu)) == (io ? 1u : 0u),
+			    (reg & (io ? 1u : 0xfu)) == (io ? 1u : mem64 ? 4u : 0u),
 			    "%s BAR %u reads 0x%08x", d->name, i, reg);
 		want = addr && (io ? (cmd & PCI_COMMAND_IO) &&
 				     end <= PCI_IO_END :
 				     (cmd & PCI_COMMAND_MEMORY) &&
-				     end <= PCI_MMIO_END);
+				     (end <= PCI_MMIO_END ||
+				      (mem64 && addr >= PCI_HOLE_END &&
+				       end <= (1ULL << 46))));
 		if (b->mapped) {
 			r = find_range(bus, addr, b->size, true);
 			FUZZ_ASSERT(want && b->addr == addr && r &&
 				    r->opaque == b->opaque,
-				    "%s BAR %u mapped at 0x%x, register 0x%x",
-				    d->name, i, b->addr, addr);
+				    "%s BAR %u mapped at 0x%llx, register 0x%llx",
+				    d->name, i, (unsigned long long)b->addr,
+				    (unsigned long long)addr);
 		} else if (want) {
 			/* Not decoded although it should be: only when
 			 * someone else holds (part of) the range. */
 			FUZZ_ASSERT(find_range(bus, addr, b->size, false),
-				    "%s BAR %u at 0x%x not decoded", d->name,
-				    i, addr);
+				    "%s BAR %u at 0x%llx not decoded", d->name,
+				    i, (unsigned long long)addr);
 		}
 	}
 }

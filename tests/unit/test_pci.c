@@ -51,7 +51,7 @@ static void probe_io(void *opaque, uint64_t off, uint8_t *data,
 }
 
 static void t_bar_update(struct pci_device *dev, unsigned int bar,
-			 uint32_t addr, bool mapped)
+			 uint64_t addr, bool mapped)
 {
 	struct tdev *t = (struct tdev *)dev;
 

@@ -21,6 +21,10 @@
 #define BAR_IO_SPACE		0x1	/* bit 0: I/O space indicator */
 #define BAR_IO_ADDR_MASK	(~0x3u)	/* bit 1 reserved */
 #define BAR_MEM_TYPE_32		0x0	/* bits 2:1 = 00: anywhere in 32-bit */
+#define BAR_MEM_TYPE_64		0x4	/* bits 2:1 = 10: anywhere in 64-bit */
+/* Where a 64-bit BAR may decode above 4 GiB: below this, which every
+ * x86-64 CPU can address (Linux puts 64-bit BARs under its own limit). */
+#define BAR_MEM64_LIMIT		(1ULL << 46)
 #define BAR_MEM_ADDR_MASK	(~0xfu)	/* bit 3 prefetchable (0), type, 0 */
 #define BAR_MEM_MIN		16	/* bits 3:0 are not address bits */
 #define BAR_IO_MIN		4	/* bits 1:0 are not address bits */
@@ -37,7 +41,9 @@ static uint32_t addr_mask(enum pci_bar_type type)
 
 static uint32_t low_bits(enum pci_bar_type type)
 {
-	return type == PCI_BAR_IO ? BAR_IO_SPACE : BAR_MEM_TYPE_32;
+	if (type == PCI_BAR_IO)
+		return BAR_IO_SPACE;
+	return type == PCI_BAR_MEM64 ? BAR_MEM_TYPE_64 : BAR_MEM_TYPE_32;
 }
 
 int pci_bar_add(struct pci_device *dev, unsigned int bar,
@@ -46,12 +52,15 @@ int pci_bar_add(struct pci_device *dev, unsigned int bar,
 {
 	struct pci_bar *b;
 
-	if (bar >= PCI_NUM_BARS || dev->bars[bar].type != PCI_BAR_NONE) {
+	if (bar >= PCI_NUM_BARS || dev->bars[bar].type != PCI_BAR_NONE ||
+	    (type == PCI_BAR_MEM64 && (bar + 1 >= PCI_NUM_BARS ||
+				      dev->bars[bar + 1].type != PCI_BAR_NONE))) {
 		err_set("%s: BAR %u is out of range or already in use",
 			dev->name, bar);
 		return -1;
 	}
-	if ((type != PCI_BAR_IO && type != PCI_BAR_MEM32) || !fn ||
+	if ((type != PCI_BAR_IO && type != PCI_BAR_MEM32 &&
+	     type != PCI_BAR_MEM64) || !fn ||
 	    !is_pow2(size) ||
 	    size < (type == PCI_BAR_IO ? BAR_IO_MIN : BAR_MEM_MIN) ||
 	    size > (type == PCI_BAR_IO ? PCI_IO_END - PCI_IO_START :
@@ -67,7 +76,25 @@ int pci_bar_add(struct pci_device *dev, unsigned int bar,
 	};
 	pci_put_le32(dev->cfg + PCI_BAR0 + 4 * bar, low_bits(type));
 	pci_put_le32(dev->wmask + PCI_BAR0 + 4 * bar, ~(size - 1) & addr_mask(type));
+	if (type == PCI_BAR_MEM64) {
+		/* The upper half: every bit is an address bit. */
+		dev->bars[bar + 1] = (struct pci_bar){ .type = PCI_BAR_MEM64_HI };
+		pci_put_le32(dev->cfg + PCI_BAR0 + 4 * (bar + 1), 0);
+		pci_put_le32(dev->wmask + PCI_BAR0 + 4 * (bar + 1), ~0u);
+	}
 	return 0;
+}
+
+/* A BAR's address from its register(s), without the encoding bits. */
+static uint64_t bar_addr(const struct pci_device *dev, unsigned int i)
+{
+	const struct pci_bar *b = &dev->bars[i];
+	uint64_t addr = pci_get_le32(dev->cfg + PCI_BAR0 + 4 * i) &
+			addr_mask(b->type);
+
+	if (b->type == PCI_BAR_MEM64)
+		addr |= (uint64_t)pci_get_le32(dev->cfg + PCI_BAR0 + 4 * (i + 1)) << 32;
+	return addr;
 }
 
 /* Next naturally aligned [addr, addr + size) below limit, or -1. */
@@ -97,7 +124,7 @@ int pci_bars_alloc(struct pci_bus *bus, struct pci_device *dev)
 	for (i = 0; i < PCI_NUM_BARS; i++) {
 		struct pci_bar *b = &dev->bars[i];
 
-		if (b->type == PCI_BAR_NONE)
+		if (b->type == PCI_BAR_NONE || b->type == PCI_BAR_MEM64_HI)
 			continue;
 		if (b->type == PCI_BAR_IO)
 			ret = alloc(&bus->next_io, PCI_IO_END, b->size, &addr);
@@ -127,15 +154,21 @@ static struct io_bus *bar_bus(struct pci_device *dev, const struct pci_bar *b)
  * which also covers the all-ones a guest leaves while sizing with decode
  * on.
  */
-static bool decodable(const struct pci_bar *b, uint16_t cmd, uint32_t addr)
+static bool decodable(const struct pci_bar *b, uint16_t cmd, uint64_t addr)
 {
-	uint64_t end = (uint64_t)addr + b->size;
+	uint64_t end = addr + b->size;
 
 	if (!addr)
 		return false;
 	if (b->type == PCI_BAR_IO)
 		return (cmd & PCI_COMMAND_IO) && end <= PCI_IO_END;
-	return (cmd & PCI_COMMAND_MEMORY) && end <= PCI_MMIO_END;
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		return false;
+	/* A 64-bit BAR may also live above 4 GiB (over RAM, KVM never
+	 * exits for it: the guest's own doing). */
+	return end <= PCI_MMIO_END ||
+	       (b->type == PCI_BAR_MEM64 && addr >= PCI_HOLE_END &&
+		end <= BAR_MEM64_LIMIT);
 }
 
 static void bar_unmap(struct pci_device *dev, unsigned int i)
@@ -162,12 +195,12 @@ static unsigned int bars_update(struct pci_device *dev, bool *freed)
 
 	for (i = 0; i < PCI_NUM_BARS; i++) {
 		struct pci_bar *b = &dev->bars[i];
-		uint32_t addr;
+		uint64_t addr;
 		bool want;
 
-		if (b->type == PCI_BAR_NONE)
+		if (b->type == PCI_BAR_NONE || b->type == PCI_BAR_MEM64_HI)
 			continue;
-		addr = pci_get_le32(dev->cfg + PCI_BAR0 + 4 * i) & addr_mask(b->type);
+		addr = bar_addr(dev, i);
 		want = decodable(b, cmd, addr);
 		if (b->mapped && (!want || addr != b->addr)) {
 			bar_unmap(dev, i);

@@ -44,6 +44,7 @@
 #define PCI_STATUS_INTERRUPT	0x08
 
 #define PCI_CAP_ID_MSIX		0x11
+#define PCI_CAP_ID_VNDR		0x09	/* vendor specific */
 
 struct pci_device;
 
@@ -51,6 +52,8 @@ enum pci_bar_type {
 	PCI_BAR_NONE,
 	PCI_BAR_IO,		/* I/O space */
 	PCI_BAR_MEM32,		/* 32-bit, non-prefetchable memory */
+	PCI_BAR_MEM64,		/* 64-bit, non-prefetchable: two registers */
+	PCI_BAR_MEM64_HI,	/* the upper half of the BAR before it */
 };
 
 struct pci_bar {
@@ -58,7 +61,7 @@ struct pci_bar {
 	uint32_t size;			/* power of two, >= 16 (I/O: >= 4) */
 	io_handler_t fn;		/* offset is relative to the BAR */
 	void *opaque;
-	uint32_t addr;			/* current base (what the guest set) */
+	uint64_t addr;			/* current base (what the guest set) */
 	bool mapped;			/* registered on the pio/mmio bus now */
 	bool clash_logged;		/* said once that addr overlaps */
 	bool dark;			/* to be decoded, but the range is
@@ -77,7 +80,7 @@ struct pci_device_ops {
 	/* A BAR became decoded at `addr` (mapped) or stopped being decoded:
 	 * the place to (de)assign ioeventfds that live inside it. */
 	void (*bar_update)(struct pci_device *dev, unsigned int bar,
-			   uint32_t addr, bool mapped);
+			   uint64_t addr, bool mapped);
 	/* The guest wrote [off, off+len) of configuration space. */
 	void (*config_written)(struct pci_device *dev, unsigned int off,
 			       unsigned int len);
@@ -157,6 +160,8 @@ void pci_device_init(struct pci_device *dev, struct vm *vm, const char *name,
 		     uint16_t vendor, uint16_t device, uint32_t class_code,
 		     uint8_t revision, uint16_t subsys_vendor, uint16_t subsys_id,
 		     const struct pci_device_ops *ops, void *priv);
+/* A 64-bit BAR also takes register bar + 1.  It starts below 4 GiB; the
+ * guest may move it anywhere above the top of RAM too. */
 int pci_bar_add(struct pci_device *dev, unsigned int bar,
 		enum pci_bar_type type, uint32_t size, io_handler_t fn,
 		void *opaque);

@@ -155,7 +155,7 @@ static void complete(struct virtio_blk *b, struct blk_req *r, int status)
 /* A write completes only once stable when the driver has no FLUSH. */
 static bool write_through(struct virtio_blk *b)
 {
-	return !(b->vdev.guest_features & (1u << VIRTIO_BLK_F_FLUSH));
+	return !(b->vdev.guest_features & (1ULL << VIRTIO_BLK_F_FLUSH));
 }
 
 static void reap(struct virtio_blk *b)
@@ -310,7 +310,7 @@ static int prep_zeroes(struct virtio_blk *b, struct blk_req *r,
 				    VIRTIO_BLK_F_DISCARD;
 	uint32_t allowed = wz ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0;
 
-	if (!(b->vdev.host_features & (1u << feature)))
+	if (!(b->vdev.host_features & (1ULL << feature)))
 		return VIRTIO_BLK_S_UNSUPP;
 	/* One segment: max_discard_seg = max_write_zeroes_seg = 1. */
 	if (in_len || out_len != sizeof(r->seg))
@@ -539,8 +539,8 @@ struct virtio_dev *virtio_blk_new(struct vm *vm, const struct disk_config *dc)
 	blk_fill_config(b);
 	snprintf(name, sizeof(name), "virtio-blk %s", base ? base + 1 :
 		 dc->path);
-	if (virtio_dev_init(&b->vdev, vm, &blk_ops, name, VIRTIO_ID_BLOCK, 1,
-			    VIRTIO_BLK_QUEUE_SIZE,
+	if (virtio_dev_init(&b->vdev, vm, &blk_ops, name, VIRTIO_ID_BLOCK,
+			    dc->transport, 1, VIRTIO_BLK_QUEUE_SIZE,
 			    blk_features(disk_readonly(b->disk)),
 			    (const uint8_t *)&b->config,
 			    sizeof(b->config)) < 0) {

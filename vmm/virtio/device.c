@@ -32,15 +32,19 @@
 
 int virtio_dev_init(struct virtio_dev *dev, struct vm *vm,
 		    const struct virtio_dev_ops *ops, const char *name,
-		    uint16_t device_id, unsigned int nr_vqs,
-		    uint16_t queue_size, uint32_t host_features,
-		    const uint8_t *config, unsigned int config_len)
+		    uint16_t device_id, enum virtio_transport_kind kind,
+		    unsigned int nr_vqs, uint16_t queue_size,
+		    uint64_t host_features, const uint8_t *config,
+		    unsigned int config_len)
 {
-	unsigned int i;
+	unsigned int i, config_max;
 
+	config_max = kind == VIRTIO_MODERN ?
+		     VIRTIO_MODERN_NOTIFY - VIRTIO_MODERN_DEVICE :
+		     VIRTIO_BAR0_SIZE - VIRTIO_PCI_CONFIG_OFF(true);
 	if (!nr_vqs || nr_vqs > VIRTIO_MAX_QUEUES || !queue_size ||
 	    queue_size > VQ_MAX_SIZE || (queue_size & (queue_size - 1)) ||
-	    config_len > VIRTIO_BAR0_SIZE - VIRTIO_PCI_CONFIG_OFF(true)) {
+	    config_len > config_max || kind > VIRTIO_LEGACY) {
 		err_set("%s: bad virtio device geometry", name);
 		return -1;
 	}
@@ -48,6 +52,15 @@ int virtio_dev_init(struct virtio_dev *dev, struct vm *vm,
 	dev->ops = ops;
 	snprintf(dev->name, sizeof(dev->name), "%s", name);
 	dev->device_id = device_id;
+	dev->kind = kind;
+	if (kind != VIRTIO_MODERN)
+		dev->transports[dev->nr_transports++] = &virtio_legacy_transport;
+	if (kind != VIRTIO_LEGACY) {
+		dev->transports[dev->nr_transports++] = &virtio_modern_transport;
+		/* "A device MUST offer VIRTIO_F_VERSION_1" (6.1) - modern
+		 * drivers refuse a device without it. */
+		host_features |= 1ULL << VIRTIO_F_VERSION_1;
+	}
 	dev->nr_vqs = nr_vqs;
 	dev->host_features = host_features;
 	dev->config = config;
@@ -56,8 +69,10 @@ int virtio_dev_init(struct virtio_dev *dev, struct vm *vm,
 	dev->epoll_fd = dev->ctl_fd = dev->backend_fd = -1;
 	for (i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		dev->notify_fd[i] = -1;
-	for (i = 0; i < nr_vqs; i++)
+	for (i = 0; i < nr_vqs; i++) {
 		vq_init(&dev->vqs[i], &vm->mem, i, queue_size);
+		dev->mq[i].size = queue_size;
+	}
 	pthread_mutex_init(&dev->lock, NULL);
 	pthread_cond_init(&dev->drained, NULL);
 	pthread_mutex_init(&dev->irq_lock, NULL);
@@ -65,15 +80,51 @@ int virtio_dev_init(struct virtio_dev *dev, struct vm *vm,
 	return 0;
 }
 
-int virtio_dev_register(struct virtio_dev *dev, uint32_t class_code)
+/* ---- PCI hooks: run under the PCI core's cfg_lock, never dev->lock ---- */
+
+/* A BAR moved or its decoding changed: each transport moves the notify
+ * ioeventfds it keeps there. */
+static void bar_update(struct pci_device *pci, unsigned int bar,
+		       uint64_t addr, bool mapped)
 {
+	struct virtio_dev *dev = (struct virtio_dev *)pci;
+	unsigned int i;
+
+	pthread_mutex_lock(&dev->notify_lock);
+	for (i = 0; i < dev->nr_transports; i++)
+		dev->transports[i]->bar_update(dev, bar, addr, mapped);
+	pthread_mutex_unlock(&dev->notify_lock);
+}
+
+/* MSI-X on or off: where interrupts go, and where the legacy config
+ * starts. */
+static void msix_update(struct pci_device *pci, bool enabled)
+{
+	struct virtio_dev *dev = (struct virtio_dev *)pci;
+
+	__atomic_store_n(&dev->msix_on, enabled, __ATOMIC_RELEASE);
+}
+
+static const struct pci_device_ops virtio_pci_ops = {
+	.bar_update = bar_update,
+	.msix_update = msix_update,
+};
+
+int virtio_dev_plug(struct virtio_dev *dev, uint32_t class_code,
+		    bool start_thread)
+{
+	bool modern_only = dev->kind == VIRTIO_MODERN;
 	struct virtio_dev *last;
 	unsigned int i;
 
+	/* Modern-only devices are revision 1 ("Non-transitional devices
+	 * SHOULD have a PCI Revision ID of 1 or higher"), transitional ones
+	 * 0 like legacy ones ("MUST have a PCI Revision ID of 0"). */
 	pci_device_init(&dev->pci, dev->vm, dev->name, VIRTIO_PCI_VENDOR,
-			VIRTIO_PCI_DEVICE_BASE + dev->device_id - 1,
-			class_code, VIRTIO_PCI_ABI_VERSION, VIRTIO_PCI_VENDOR,
-			dev->device_id, &virtio_pci_ops, dev);
+			modern_only ? VIRTIO_PCI_MODERN_BASE + dev->device_id :
+				      VIRTIO_PCI_DEVICE_BASE + dev->device_id - 1,
+			class_code, modern_only ? 1 : VIRTIO_PCI_ABI_VERSION,
+			VIRTIO_PCI_VENDOR, dev->device_id, &virtio_pci_ops, dev);
 	for (i = 0; i < dev->nr_vqs; i++) {
 		dev->notify_fd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (dev->notify_fd[i] < 0) {
@@ -81,17 +132,20 @@ int virtio_dev_register(struct virtio_dev *dev, uint32_t class_code)
 			return -1;
 		}
 	}
-	if (pci_bar_add(&dev->pci, 0, PCI_BAR_IO, VIRTIO_BAR0_SIZE,
-			virtio_legacy_access, dev) < 0 ||
-	    pci_msix_init(&dev->pci, dev->nr_vqs + 1, 1) < 0)
+	if (pci_msix_init(&dev->pci, dev->nr_vqs + 1, 1) < 0)
 		return -1;
 	dev->msix_ready = true;
+	for (i = 0; i < dev->nr_transports; i++)
+		if (dev->transports[i]->setup(dev) < 0)
+			return -1;
 	/* The thread first: registering may map BAR0 (bar_update). */
-	if (virtio_iothread_start(dev) < 0)
+	if (start_thread && virtio_iothread_start(dev) < 0)
 		return -1;
 	if (pci_device_register(&dev->pci) < 0)
 		return -1;
 	dev->registered = true;
+	if (!start_thread)
+		return 0;
 	/* Append: -v lists devices in --disk, then --net order. */
 	last = dev->vm->devices;
 	while (last && last->next)
@@ -101,6 +155,11 @@ int virtio_dev_register(struct virtio_dev *dev, uint32_t class_code)
 	else
 		dev->vm->devices = dev;
 	return 0;
+}
+
+int virtio_dev_register(struct virtio_dev *dev, uint32_t class_code)
+{
+	return virtio_dev_plug(dev, class_code, true);
 }
 
 void virtio_dev_cleanup(struct virtio_dev *dev)
@@ -116,10 +175,8 @@ void virtio_dev_cleanup(struct virtio_dev *dev)
 		pci_msix_destroy(&dev->pci);
 	dev->msix_ready = false;
 	pthread_mutex_lock(&dev->notify_lock);
-	for (i = 0; dev->notify_assigned && i < dev->nr_vqs; i++)
-		ioeventfd_deassign(dev->vm, dev->notify_fd[i],
-				   dev->notify_port, 2, true, i);
-	dev->notify_assigned = false;
+	for (i = 0; i < dev->nr_transports; i++)
+		dev->transports[i]->unplace(dev);
 	pthread_mutex_unlock(&dev->notify_lock);
 	for (i = 0; i < VIRTIO_MAX_QUEUES; i++) {
 		if (dev->notify_fd[i] >= 0)
@@ -222,9 +279,12 @@ void virtio_dev_reset(struct virtio_dev *dev)
 	for (i = 0; i < dev->nr_vqs; i++) {
 		dev->vqs[i].vector = VIRTIO_MSI_NO_VECTOR;
 		vq_set_features(&dev->vqs[i], 0);
+		dev->mq[i] = (struct virtio_mq){ .size = dev->vqs[i].max_size };
 	}
 	dev->status = 0;
 	dev->guest_features = 0;
+	dev->iface = VIRTIO_IFACE_NONE;
+	dev->device_feature_select = dev->driver_feature_select = 0;
 	dev->queue_sel = 0;
 	dev->config_vector = VIRTIO_MSI_NO_VECTOR;
 	dev->irq_pending = 0;
@@ -233,6 +293,71 @@ void virtio_dev_reset(struct virtio_dev *dev)
 	dev->features_late_logged = false;
 	__atomic_add_fetch(&dev->reset_gen, 1, __ATOMIC_SEQ_CST);
 	dev->stats.resets++;
+}
+
+bool virtio_iface_claim(struct virtio_dev *dev, enum virtio_iface iface)
+{
+	if (dev->iface == VIRTIO_IFACE_NONE) {
+		dev->iface = iface;
+		log_debug(1, "%s: the driver uses the %s interface", dev->name,
+			  iface == VIRTIO_IFACE_MODERN ? "modern (virtio 1.x)" :
+							 "legacy");
+	}
+	if (dev->iface == iface)
+		return true;
+	/*
+	 * "A driver MUST NOT use both interfaces" is not in the spec in so
+	 * many words, but a transitional device has one state behind two
+	 * register sets with different feature and ring semantics.  The
+	 * write is ignored and the device needs a reset, which either
+	 * interface may then do.
+	 */
+	virtio_dev_needs_reset(dev, NULL, iface == VIRTIO_IFACE_LEGACY ?
+			       "legacy register written by a modern driver" :
+			       "modern register written by a legacy driver");
+	return false;
+}
+
+bool virtio_features_acceptable(struct virtio_dev *dev)
+{
+	uint64_t unknown = dev->guest_features & ~dev->host_features;
+
+	if (unknown) {
+		log_debug(1, "%s: FEATURES_OK refused: bits 0x%llx were never offered",
+			  dev->name, (unsigned long long)unknown);
+		return false;
+	}
+	/* 6.1: "A driver MUST accept VIRTIO_F_VERSION_1 if it is offered";
+	 * without it the modern interface has no defined semantics. */
+	if (!(dev->guest_features & (1ULL << VIRTIO_F_VERSION_1))) {
+		log_debug(1, "%s: FEATURES_OK refused: VERSION_1 not accepted",
+			  dev->name);
+		return false;
+	}
+	return true;
+}
+
+void virtio_driver_ok(struct virtio_dev *dev)
+{
+	dev->features_locked = true;
+	virtio_dev_kick_thread(dev);
+}
+
+void virtio_status_reset(struct virtio_dev *dev, struct virtio_write_ctx *ctx)
+{
+	virtio_dev_reset(dev);
+	ctx->reset = true;
+}
+
+void virtio_write_done(struct virtio_dev *dev, struct virtio_write_ctx *ctx)
+{
+	struct virtio_irq_plan plan;
+
+	virtio_irq_collect(dev, &plan);
+	pthread_mutex_unlock(&dev->lock);
+	if (ctx->reset)
+		virtio_isr_read(dev);	/* "ISR cleared" and INTx down */
+	virtio_irq_deliver(dev, &plan);
 }
 
 void virtio_dev_poll(struct virtio_dev *dev, uint32_t kicked, bool backend,

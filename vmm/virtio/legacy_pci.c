@@ -32,10 +32,6 @@
 
 #define HDR_MAX		24
 
-struct write_ctx {
-	bool reset;		/* STATUS 0: clear ISR after unlocking */
-};
-
 static struct virtqueue *selected(struct virtio_dev *dev)
 {
 	return dev->queue_sel < dev->nr_vqs ? &dev->vqs[dev->queue_sel] :
@@ -65,11 +61,12 @@ static void header_snapshot(struct virtio_dev *dev, uint8_t *h)
 	struct virtqueue *vq = selected(dev);
 
 	memset(h, 0, HDR_MAX);
-	put32(h + VIRTIO_PCI_HOST_FEATURES, dev->host_features);
-	put32(h + VIRTIO_PCI_GUEST_FEATURES, dev->guest_features);
+	/* Legacy has 32 feature bits: VERSION_1 and up are modern only. */
+	put32(h + VIRTIO_PCI_HOST_FEATURES, (uint32_t)dev->host_features);
+	put32(h + VIRTIO_PCI_GUEST_FEATURES, (uint32_t)dev->guest_features);
 	put32(h + VIRTIO_PCI_QUEUE_PFN, vq ? vq->pfn : 0);
 	/* A queue that does not exist has size 0: the driver stops there. */
-	put16(h + VIRTIO_PCI_QUEUE_NUM, vq ? vq->size : 0);
+	put16(h + VIRTIO_PCI_QUEUE_NUM, vq ? vq->max_size : 0);
 	put16(h + VIRTIO_PCI_QUEUE_SEL, dev->queue_sel);
 	h[VIRTIO_PCI_STATUS] = dev->status;
 	put16(h + VIRTIO_MSI_CONFIG_VECTOR, dev->config_vector);
@@ -105,7 +102,7 @@ static void legacy_read(struct virtio_dev *dev, uint64_t off, uint8_t *data,
 }
 
 static void write_features(struct virtio_dev *dev, uint32_t v,
-			   struct write_ctx *ctx)
+			   struct virtio_write_ctx *ctx)
 {
 	unsigned int i;
 
@@ -127,13 +124,13 @@ static void write_features(struct virtio_dev *dev, uint32_t v,
 		dev->features_late_logged = true;
 		return;
 	}
-	dev->guest_features = v & dev->host_features;
+	dev->guest_features = v & (uint32_t)dev->host_features;
 	for (i = 0; i < dev->nr_vqs; i++)
 		vq_set_features(&dev->vqs[i], dev->guest_features);
 }
 
 static void write_queue_pfn(struct virtio_dev *dev, uint32_t v,
-			    struct write_ctx *ctx)
+			    struct virtio_write_ctx *ctx)
 {
 	struct virtqueue *vq = selected(dev);
 	char why[96];
@@ -156,14 +153,14 @@ static void write_queue_pfn(struct virtio_dev *dev, uint32_t v,
 }
 
 static void write_queue_sel(struct virtio_dev *dev, uint32_t v,
-			    struct write_ctx *ctx)
+			    struct virtio_write_ctx *ctx)
 {
 	(void)ctx;
 	dev->queue_sel = v;
 }
 
 static void write_queue_notify(struct virtio_dev *dev, uint32_t v,
-			       struct write_ctx *ctx)
+			       struct virtio_write_ctx *ctx)
 {
 	uint64_t one = 1;
 
@@ -175,22 +172,18 @@ static void write_queue_notify(struct virtio_dev *dev, uint32_t v,
 }
 
 static void write_status(struct virtio_dev *dev, uint32_t v,
-			 struct write_ctx *ctx)
+			 struct virtio_write_ctx *ctx)
 {
 	uint8_t old = dev->status;
 
-	if (!v) {
-		virtio_dev_reset(dev);
-		ctx->reset = true;
-		return;
-	}
+	(void)ctx;
 	/* NEEDS_RESET is the device's to clear, by a reset. */
 	dev->status = v | (old & VIRTIO_CONFIG_S_NEEDS_RESET);
 	if (v & VIRTIO_CONFIG_S_DRIVER_OK)
 		dev->features_locked = true;
 	if (!(old & VIRTIO_CONFIG_S_DRIVER_OK) &&
 	    (v & VIRTIO_CONFIG_S_DRIVER_OK))
-		virtio_dev_kick_thread(dev);
+		virtio_driver_ok(dev);
 }
 
 /*
@@ -204,14 +197,14 @@ static uint16_t checked_vector(struct virtio_dev *dev, uint32_t v)
 }
 
 static void write_config_vector(struct virtio_dev *dev, uint32_t v,
-				struct write_ctx *ctx)
+				struct virtio_write_ctx *ctx)
 {
 	(void)ctx;
 	dev->config_vector = checked_vector(dev, v);
 }
 
 static void write_queue_vector(struct virtio_dev *dev, uint32_t v,
-			       struct write_ctx *ctx)
+			       struct virtio_write_ctx *ctx)
 {
 	struct virtqueue *vq = selected(dev);
 
@@ -224,7 +217,7 @@ static const struct {
 	uint8_t off, size;
 	bool msix_only;
 	void (*write)(struct virtio_dev *dev, uint32_t v,
-		      struct write_ctx *ctx);
+		      struct virtio_write_ctx *ctx);
 } regs[] = {
 	{ VIRTIO_PCI_GUEST_FEATURES, 4, false, write_features },
 	{ VIRTIO_PCI_QUEUE_PFN, 4, false, write_queue_pfn },
@@ -239,8 +232,7 @@ static void legacy_write(struct virtio_dev *dev, uint64_t off,
 			 const uint8_t *data, unsigned int len)
 {
 	bool msix = msix_enabled(dev);
-	struct write_ctx ctx = { false };
-	struct virtio_irq_plan plan;
+	struct virtio_write_ctx ctx = { false };
 	bool handled = false;
 	uint32_t v = 0;
 	unsigned int i;
@@ -252,8 +244,12 @@ static void legacy_write(struct virtio_dev *dev, uint64_t off,
 		if (regs[i].off != off || regs[i].size != len ||
 		    (regs[i].msix_only && !msix))
 			continue;
-		regs[i].write(dev, v, &ctx);
 		handled = true;
+		/* A reset, through either interface, is always allowed. */
+		if (regs[i].write == write_status && !v)
+			virtio_status_reset(dev, &ctx);
+		else if (virtio_iface_claim(dev, VIRTIO_IFACE_LEGACY))
+			regs[i].write(dev, v, &ctx);
 		break;
 	}
 	/* Read-only registers, device config (read-only for our devices),
@@ -263,11 +259,7 @@ static void legacy_write(struct virtio_dev *dev, uint64_t off,
 			  dev->name, len, v, (unsigned long long)off);
 		dev->odd_access_logged = true;
 	}
-	virtio_irq_collect(dev, &plan);
-	pthread_mutex_unlock(&dev->lock);
-	if (ctx.reset)
-		virtio_isr_read(dev);	/* "ISR cleared" and INTx down */
-	virtio_irq_deliver(dev, &plan);
+	virtio_write_done(dev, &ctx);
 }
 
 void virtio_legacy_access(void *opaque, uint64_t off, uint8_t *data,
@@ -286,52 +278,54 @@ void virtio_legacy_access(void *opaque, uint64_t off, uint8_t *data,
 		legacy_read(dev, off, data, len);
 }
 
-/* ---- PCI hooks: run under the PCI core's cfg_lock, never dev->lock ---- */
+/* ---- the transport ---- */
 
-/* BAR0 moved or its decoding changed: move the notify ioeventfds. */
-static void bar_update(struct pci_device *pci, unsigned int bar,
-		       uint32_t addr, bool mapped)
+static int legacy_setup(struct virtio_dev *dev)
 {
-	struct virtio_dev *dev = (struct virtio_dev *)pci;
+	return pci_bar_add(&dev->pci, 0, PCI_BAR_IO, VIRTIO_BAR0_SIZE,
+			   virtio_legacy_access, dev);
+}
+
+static void legacy_unplace(struct virtio_dev *dev)
+{
 	unsigned int i;
 
-	if (bar != 0)
-		return;
-	pthread_mutex_lock(&dev->notify_lock);
 	for (i = 0; dev->notify_assigned && i < dev->nr_vqs; i++)
 		ioeventfd_deassign(dev->vm, dev->notify_fd[i],
 				   dev->notify_port, 2, true, i);
 	dev->notify_assigned = false;
-	if (mapped) {
-		dev->notify_port = addr + VIRTIO_PCI_QUEUE_NOTIFY;
-		for (i = 0; i < dev->nr_vqs; i++) {
-			if (ioeventfd_assign(dev->vm, dev->notify_fd[i],
-					     dev->notify_port, 2, true, i) == 0)
-				continue;
-			/* Still correct, only slower: kicks exit to us. */
-			log_warn("%s: no ioeventfd for queue notifies (%s)",
-				 dev->name, err_msg());
-			while (i--)
-				ioeventfd_deassign(dev->vm, dev->notify_fd[i],
-						   dev->notify_port, 2, true,
-						   i);
-			goto out;
-		}
-		dev->notify_assigned = true;
-	}
-out:
-	pthread_mutex_unlock(&dev->notify_lock);
 }
 
-/* MSI-X on or off: where interrupts go, and where the config starts. */
-static void msix_update(struct pci_device *pci, bool enabled)
+/* BAR0 moved or its decoding changed: move the notify ioeventfds. */
+static void legacy_bar_update(struct virtio_dev *dev, unsigned int bar,
+			      uint64_t addr, bool mapped)
 {
-	struct virtio_dev *dev = (struct virtio_dev *)pci;
+	unsigned int i;
 
-	__atomic_store_n(&dev->msix_on, enabled, __ATOMIC_RELEASE);
+	if (bar != 0)
+		return;
+	legacy_unplace(dev);
+	if (!mapped)
+		return;
+	dev->notify_port = (uint32_t)addr + VIRTIO_PCI_QUEUE_NOTIFY;
+	for (i = 0; i < dev->nr_vqs; i++) {
+		if (ioeventfd_assign(dev->vm, dev->notify_fd[i],
+				     dev->notify_port, 2, true, i) == 0)
+			continue;
+		/* Still correct, only slower: kicks exit to us. */
+		log_warn("%s: no ioeventfd for queue notifies (%s)",
+			 dev->name, err_msg());
+		while (i--)
+			ioeventfd_deassign(dev->vm, dev->notify_fd[i],
+					   dev->notify_port, 2, true, i);
+		return;
+	}
+	dev->notify_assigned = true;
 }
 
-const struct pci_device_ops virtio_pci_ops = {
-	.bar_update = bar_update,
-	.msix_update = msix_update,
+const struct virtio_transport virtio_legacy_transport = {
+	.name = "legacy",
+	.setup = legacy_setup,
+	.bar_update = legacy_bar_update,
+	.unplace = legacy_unplace,
 };

@@ -71,7 +71,7 @@
 #define RX_BUDGET		64
 #define TX_BUDGET		VIRTIO_NET_QUEUE_SIZE
 
-#define F(bit)			(1u << (bit))
+#define F(bit)			(1ULL << (bit))
 
 /* A popped receive chain not yet given back. */
 struct rx_buf {
@@ -168,6 +168,7 @@ static void tap_went_away(struct virtio_net *n)
 	n->tap_gone = true;
 	log_warn("%s: the tap device went away; link down", dev->name);
 	n->config.status = 0;
+	dev->config_generation++;
 	if ((dev->guest_features & F(VIRTIO_NET_F_STATUS)) &&
 	    (dev->status & VIRTIO_CONFIG_S_DRIVER_OK))
 		dev->config_irq_pending = true;
@@ -178,12 +179,16 @@ static void tap_went_away(struct virtio_net *n)
 
 static int configure(struct virtio_net *n)
 {
-	uint32_t f = n->vdev.guest_features;
+	uint64_t f = n->vdev.guest_features;
 	unsigned int offload = 0;
 	int err;
 
 	n->mrg = f & F(VIRTIO_NET_F_MRG_RXBUF);
-	n->hdr_len = n->mrg ? NET_HDR_MRG_LEN : NET_HDR_LEN;
+	/* "The legacy driver only presented num_buffers in the struct
+	 * virtio_net_hdr when VIRTIO_NET_F_MRG_RXBUF was negotiated"
+	 * (5.1.6): with VERSION_1 the field is always there. */
+	n->hdr_len = n->mrg || (f & F(VIRTIO_F_VERSION_1)) ? NET_HDR_MRG_LEN :
+							      NET_HDR_LEN;
 	/*
 	 * What the tap may send is what the driver can take: partial
 	 * checksums with GUEST_CSUM, TSO frames with GUEST_TSO4/6, which
@@ -213,8 +218,8 @@ static int configure(struct virtio_net *n)
 		return -1;
 	}
 	n->configured = true;
-	log_debug(1, "%s: driver ready: features 0x%x, %u-byte header, tap offloads 0x%x",
-		  n->vdev.name, f, n->hdr_len, offload);
+	log_debug(1, "%s: driver ready: features 0x%llx, %u-byte header, tap offloads 0x%x",
+		  n->vdev.name, (unsigned long long)f, n->hdr_len, offload);
 	return 0;
 }
 
@@ -380,9 +385,11 @@ static void rx_deliver(struct virtio_net *n, struct virtqueue *vq,
 		left -= take;
 		k++;
 	}
-	/* Before the used entries publish it.  Legacy: guest byte order,
-	 * little-endian on x86. */
-	if (n->mrg) {
+	/* Before the used entries publish it.  Little-endian (legacy: guest
+	 * byte order, which on x86 is the same).  A 12-byte header without
+	 * MRG_RXBUF (VERSION_1) holds num_buffers too: 1, since one chain
+	 * holds the frame - tun leaves those two bytes alone. */
+	if (n->hdr_len == NET_HDR_MRG_LEN) {
 		nbufs = (uint16_t)k;
 		iov_write_at(n->rx_iov, n->rx_iov_used,
 			     offsetof(struct virtio_net_hdr_mrg_rxbuf,
@@ -610,8 +617,8 @@ struct virtio_dev *virtio_net_new(struct vm *vm, const struct net_config *nc,
 	n->config.status = VIRTIO_NET_S_LINK_UP;
 	n->hdr_len = NET_HDR_LEN;
 	snprintf(name, sizeof(name), "virtio-net %s", nc->ifname);
-	if (virtio_dev_init(&n->vdev, vm, &net_ops, name, VIRTIO_ID_NET, 2,
-			    VIRTIO_NET_QUEUE_SIZE, NET_FEATURES,
+	if (virtio_dev_init(&n->vdev, vm, &net_ops, name, VIRTIO_ID_NET,
+			    nc->transport, 2, VIRTIO_NET_QUEUE_SIZE, NET_FEATURES,
 			    (const uint8_t *)&n->config, NET_CONFIG_LEN) < 0) {
 		net_destroy(&n->vdev);
 		return NULL;

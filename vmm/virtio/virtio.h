@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * virtio.h - interface of vmm/virtio: the split virtqueue walker every
- * device uses (virtq.c), the generic device state behind the legacy
- * virtio-PCI transport (device.c, legacy_pci.c, iothread.c), and the
- * devices themselves (blk.c, net.c).
+ * device uses (virtq.c), the generic device state (device.c, iothread.c)
+ * behind the two virtio-PCI transports - legacy (legacy_pci.c) and
+ * modern (modern_pci.c), one or both per device - and the devices
+ * themselves (blk.c, net.c), which never learn which transport a driver
+ * uses.
  *
  * Threads and locks.  Register accesses come from vCPU threads; rings are
  * walked and completed by the device's own I/O thread.  dev->lock guards
@@ -59,12 +61,15 @@ enum vq_err {
 	VQ_ERR_LEN0,		/* zero-length buffer */
 	VQ_ERR_ORDER,		/* device-readable after device-writable */
 	VQ_ERR_TOO_MANY,	/* more segments than the caller's iovecs */
+	VQ_ERR_SIZE,		/* queue size 0, not a power of 2, > max */
+	VQ_ERR_ALIGN,		/* a ring misaligned (2.7: 16, 2, 4 bytes) */
 };
 
 struct virtqueue {
 	const struct guest_mem *mem;
 	unsigned int index;
-	uint16_t size;			/* QUEUE_NUM, a power of two */
+	uint16_t size;			/* entries now, a power of two */
+	uint16_t max_size;		/* what the device offers (QUEUE_NUM) */
 	uint32_t pfn;			/* QUEUE_PFN; 0 = not set up */
 	bool ready;			/* rings validated, host pointers set */
 	bool broken;			/* a violation stopped it until reset */
@@ -100,6 +105,15 @@ void vq_init(struct virtqueue *vq, const struct guest_mem *mem,
 /* Validate and map the rings at page frame pfn (pfn 0: disable).
  * Returns VQ_OK or VQ_ERR_ADDR (the queue stays disabled). */
 enum vq_err vq_set_pfn(struct virtqueue *vq, uint32_t pfn);
+/* The modern transport's queue_enable: `size` entries with the three
+ * rings at their own guest-physical addresses.  VQ_OK, or VQ_ERR_SIZE,
+ * VQ_ERR_ALIGN, VQ_ERR_ADDR (the queue stays disabled). */
+enum vq_err vq_set_rings(struct virtqueue *vq, uint16_t size, uint64_t desc,
+			 uint64_t avail, uint64_t used);
+/* Bytes of each ring for `size` entries, event-index fields included. */
+uint64_t vq_desc_bytes(uint16_t size);
+uint64_t vq_avail_bytes(uint16_t size);
+uint64_t vq_used_bytes(uint16_t size);
 /* Forget the rings and every index: the state after a device reset. */
 void vq_reset(struct virtqueue *vq);
 /* Apply negotiated ring features (guest feature bits). */
@@ -131,13 +145,54 @@ bool vq_should_notify(struct virtqueue *vq);
 bool vq_enable_kicks(struct virtqueue *vq);
 const char *vq_err_str(enum vq_err e);
 
-/* ---- generic virtio device (device.c, legacy_pci.c, iothread.c) ---- */
+/* ---- generic virtio device (device.c, iothread.c) ---- */
 
 #define VIRTIO_MAX_QUEUES	8
 #define VIRTIO_PCI_VENDOR	0x1af4
-#define VIRTIO_PCI_DEVICE_BASE	0x1000	/* + virtio device ID - 1 */
+/* 4.1.2.1: "Transitional devices MUST have a PCI Device ID in the range
+ * 0x1000 to 0x103f" (0x1000 + virtio device ID - 1, as legacy had), and
+ * "The PCI Device ID is calculated by adding 0x1040 to the Virtio Device
+ * ID" for devices without the legacy interface. */
+#define VIRTIO_PCI_DEVICE_BASE	0x1000
+#define VIRTIO_PCI_MODERN_BASE	0x1040
 
 struct virtio_dev;
+
+/*
+ * A way for a driver to reach the device (legacy_pci.c, modern_pci.c).
+ * A device registers the transports its kind offers; the PCI hooks and
+ * the teardown go through this table, never to a transport by name.
+ */
+struct virtio_transport {
+	const char *name;
+	/* Before registering on PCI: add BARs and capabilities. */
+	int (*setup)(struct virtio_dev *dev);
+	/* notify_lock held (and the PCI core's cfg_lock): BAR `bar` is
+	 * decoded at addr now, or no longer - (re)place the notify
+	 * ioeventfds that live in it. */
+	void (*bar_update)(struct virtio_dev *dev, unsigned int bar,
+			   uint64_t addr, bool mapped);
+	/* notify_lock held: drop every notify ioeventfd (teardown). */
+	void (*unplace)(struct virtio_dev *dev);
+};
+
+extern const struct virtio_transport virtio_legacy_transport;
+extern const struct virtio_transport virtio_modern_transport;
+
+/* Which interface the driver uses since the last reset: the first write
+ * (other than a reset) through either one binds it. */
+enum virtio_iface {
+	VIRTIO_IFACE_NONE,
+	VIRTIO_IFACE_LEGACY,
+	VIRTIO_IFACE_MODERN,
+};
+
+/* What the modern driver wrote for a queue before enabling it. */
+struct virtio_mq {
+	uint16_t size;
+	bool enabled;
+	uint64_t desc, driver, device;
+};
 
 struct virtio_dev_ops {
 	/*
@@ -172,19 +227,27 @@ struct virtio_dev {
 	const struct virtio_dev_ops *ops;
 	char name[48];			/* "virtio-blk disk.img", for logs */
 	uint16_t device_id;		/* virtio device ID: blk 2, net 1 */
+	enum virtio_transport_kind kind;
+	const struct virtio_transport *transports[2];
+	unsigned int nr_transports;
 	bool registered;		/* on the PCI bus, thread running */
 	bool msix_ready;		/* pci_msix_init done */
 
 	pthread_mutex_t lock;
 	pthread_cond_t drained;		/* inflight reached 0 */
 	uint8_t status;
-	uint32_t host_features;
-	uint32_t guest_features;
+	uint64_t host_features;		/* VERSION_1 unless legacy only */
+	uint64_t guest_features;
+	enum virtio_iface iface;
 	uint16_t queue_sel;
 	uint16_t config_vector;
-	bool features_locked;		/* DRIVER_OK seen since the reset */
+	bool features_locked;		/* FEATURES_OK / DRIVER_OK since reset */
 	bool features_late_logged;
 	bool needs_reset_logged;
+	/* modern common configuration */
+	uint32_t device_feature_select, driver_feature_select;
+	uint8_t config_generation;
+	struct virtio_mq mq[VIRTIO_MAX_QUEUES];
 	unsigned int nr_vqs;
 	struct virtqueue vqs[VIRTIO_MAX_QUEUES];
 	const uint8_t *config;		/* device config, guest byte order */
@@ -201,9 +264,11 @@ struct virtio_dev {
 	bool msix_on;			/* atomic: MSI-X enabled by the guest */
 
 	pthread_mutex_t notify_lock;	/* leaf: ioeventfd assignment */
-	int notify_fd[VIRTIO_MAX_QUEUES];
-	bool notify_assigned;
+	int notify_fd[VIRTIO_MAX_QUEUES];	/* one per queue, any transport */
+	bool notify_assigned;		/* legacy: on the port below */
 	uint32_t notify_port;		/* BAR0 base + QUEUE_NOTIFY */
+	bool notify_mmio_assigned;	/* modern: one address per queue */
+	uint64_t notify_mmio;		/* the notify region's address */
 
 	int epoll_fd;			/* I/O thread */
 	int ctl_fd;			/* eventfd: re-check state / stop */
@@ -221,22 +286,37 @@ struct virtio_dev {
 };
 
 /*
- * Fill the generic part (dev must be zeroed memory): IDs, queues of
- * `queue_size`, offered features, config bytes.  Does not touch PCI or
- * start a thread: a device built this
- * way can be driven directly (unit tests) through virtio_legacy_access()
- * and virtio_dev_poll().
+ * Fill the generic part (dev must be zeroed memory): IDs, the transports
+ * of `kind`, queues of `queue_size`, offered features (VERSION_1 added
+ * unless legacy only), config bytes.  Does not touch PCI or start a
+ * thread: a device built this way can be driven directly (unit tests)
+ * through virtio_legacy_access(), virtio_modern_access() and
+ * virtio_dev_poll().
  */
 int virtio_dev_init(struct virtio_dev *dev, struct vm *vm,
 		    const struct virtio_dev_ops *ops, const char *name,
-		    uint16_t device_id, unsigned int nr_vqs,
-		    uint16_t queue_size, uint32_t host_features,
-		    const uint8_t *config, unsigned int config_len);
+		    uint16_t device_id, enum virtio_transport_kind kind,
+		    unsigned int nr_vqs, uint16_t queue_size,
+		    uint64_t host_features, const uint8_t *config,
+		    unsigned int config_len);
 /* Put it on the PCI bus (class code), create ioeventfds, start the
  * I/O thread, and add it to vm->devices. */
 int virtio_dev_register(struct virtio_dev *dev, uint32_t class_code);
+/* The same, optionally without the I/O thread and the device list
+ * (fuzzers drive such a device with virtio_dev_poll()). */
+int virtio_dev_plug(struct virtio_dev *dev, uint32_t class_code,
+		    bool start_thread);
 /* Stop the thread (draining the backend), leave PCI, free fds. */
 void virtio_dev_cleanup(struct virtio_dev *dev);
+
+/* dev->lock held: a write (not a reset) through `iface`: true if that
+ * is the interface this reset's driver uses (the first write binds it);
+ * false - and NEEDS_RESET - when the driver mixes the two. */
+bool virtio_iface_claim(struct virtio_dev *dev, enum virtio_iface iface);
+/* dev->lock held: FEATURES_OK for the features the driver wrote? */
+bool virtio_features_acceptable(struct virtio_dev *dev);
+/* dev->lock held: the driver set DRIVER_OK just now. */
+void virtio_driver_ok(struct virtio_dev *dev);
 
 /* BAR0: the legacy virtio header and device config (legacy_pci.c). */
 void virtio_legacy_access(void *opaque, uint64_t off, uint8_t *data,
@@ -263,8 +343,56 @@ static inline void virtio_legacy_write(void *dev, unsigned int off,
 
 	virtio_legacy_access(dev, off, b, len, true);
 }
-extern const struct pci_device_ops virtio_pci_ops;
 #define VIRTIO_BAR0_SIZE	128	/* 24 + config, power of two */
+
+/*
+ * The modern interface (modern_pci.c): a 64-bit memory BAR with the
+ * common configuration, ISR, device configuration and notify regions,
+ * each found through a vendor-specific PCI capability (4.1.4).
+ */
+#define VIRTIO_MODERN_BAR	4	/* and 5: 64-bit */
+#define VIRTIO_MODERN_BAR_SIZE	0x4000
+#define VIRTIO_MODERN_COMMON	0x0000
+#define VIRTIO_MODERN_COMMON_LEN 0x38	/* up to queue_device, 1.0/1.1 */
+#define VIRTIO_MODERN_ISR	0x1000
+#define VIRTIO_MODERN_DEVICE	0x2000
+#define VIRTIO_MODERN_NOTIFY	0x3000
+#define VIRTIO_MODERN_NOTIFY_MULT 4	/* notify_off_multiplier */
+void virtio_modern_access(void *opaque, uint64_t off, uint8_t *data,
+			  unsigned int len, bool is_write);
+static inline uint64_t virtio_modern_read(void *dev, unsigned int off,
+					  unsigned int len)
+{
+	uint8_t b[8] = { 0 };
+	uint64_t v = 0;
+	unsigned int i;
+
+	virtio_modern_access(dev, off, b, len, false);
+	for (i = 0; i < len && i < 8; i++)
+		v |= (uint64_t)b[i] << (8 * i);
+	return v;
+}
+
+static inline void virtio_modern_write(void *dev, unsigned int off,
+				       uint64_t v, unsigned int len)
+{
+	uint8_t b[8];
+	unsigned int i;
+
+	for (i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	virtio_modern_access(dev, off, b, len, true);
+}
+
+/* Both transports' register writes, on the device's state. */
+struct virtio_write_ctx {
+	bool reset;		/* STATUS 0: clear ISR after unlocking */
+};
+/* dev->lock held: the driver wrote 0 to the status register. */
+void virtio_status_reset(struct virtio_dev *dev, struct virtio_write_ctx *ctx);
+/* After a register write, dev->lock held on entry: unlock, finish a
+ * reset, deliver the interrupts the write caused. */
+void virtio_write_done(struct virtio_dev *dev, struct virtio_write_ctx *ctx);
 
 /* With dev->lock held: */
 /* Mark a violation: NEEDS_RESET, stop vq (may be NULL), config IRQ. */

@@ -6,11 +6,16 @@
  * time from another vCPU, so nothing the guest wrote is trusted twice.
  * Invariants this file establishes before a device sees a chain:
  *
- *  1. Ring placement: the legacy layout ("2.6.2 Legacy Interfaces: A Note
- *     on Virtqueue Layout": descriptor table, available ring, padding to
- *     the 4096-byte Queue Align, used ring) lies entirely inside one guest
- *     RAM region, checked once at QUEUE_PFN time with guest_ptr(); the
- *     host pointers kept afterwards therefore never leave guest RAM.
+ *  1. Ring placement: each ring lies entirely inside one guest RAM
+ *     region, checked once with guest_ptr() when the driver places it,
+ *     so the host pointers kept afterwards never leave guest RAM.  The
+ *     legacy transport places all three at once at QUEUE_PFN ("2.6.2
+ *     Legacy Interfaces: A Note on Virtqueue Layout": descriptor table,
+ *     available ring, padding to the 4096-byte Queue Align, used ring);
+ *     the modern one gives three addresses and a size, checked at
+ *     queue_enable: the size a power of 2 no larger than offered, each
+ *     ring aligned as "2.7 Split Virtqueues" requires (descriptor table
+ *     16, available ring 2, used ring 4 bytes).
  *  2. avail->idx (read with acquire semantics, so the ring entries we
  *     read after it are at least as new) is at most `size` ahead of
  *     last_avail_idx: the driver cannot have made more than `size`
@@ -71,6 +76,8 @@ static const char *const err_names[] = {
 	[VQ_ERR_LEN0] = "zero-length buffer",
 	[VQ_ERR_ORDER] = "device-readable buffer after a device-writable one",
 	[VQ_ERR_TOO_MANY] = "more segments than the iovec cap",
+	[VQ_ERR_SIZE] = "queue size zero, not a power of 2, or above the maximum",
+	[VQ_ERR_ALIGN] = "ring not aligned (descriptors 16, avail 2, used 4 bytes)",
 };
 
 const char *vq_err_str(enum vq_err e)
@@ -95,6 +102,23 @@ uint64_t vq_used_offset(uint16_t size)
 	return (end + VQ_ALIGN - 1) & ~(uint64_t)(VQ_ALIGN - 1);
 }
 
+uint64_t vq_desc_bytes(uint16_t size)
+{
+	return (uint64_t)size * sizeof(struct vring_desc);
+}
+
+uint64_t vq_avail_bytes(uint16_t size)
+{
+	/* flags, idx, ring[size], used_event */
+	return 6 + 2 * (uint64_t)size;
+}
+
+uint64_t vq_used_bytes(uint16_t size)
+{
+	/* flags, idx, ring[size], avail_event */
+	return 6 + 8 * (uint64_t)size;
+}
+
 uint64_t vq_ring_bytes(uint16_t size)
 {
 	/* used: flags, idx, ring[size], avail_event */
@@ -107,12 +131,13 @@ void vq_init(struct virtqueue *vq, const struct guest_mem *mem,
 	memset(vq, 0, sizeof(*vq));
 	vq->mem = mem;
 	vq->index = index;
-	vq->size = size;
+	vq->size = vq->max_size = size;
 	vq->vector = 0xffff;	/* VIRTIO_MSI_NO_VECTOR */
 }
 
 void vq_reset(struct virtqueue *vq)
 {
+	vq->size = vq->max_size;
 	vq->pfn = 0;
 	vq->ready = false;
 	vq->broken = false;
@@ -143,6 +168,29 @@ enum vq_err vq_set_pfn(struct virtqueue *vq, uint32_t pfn)
 	vq->desc = (struct vring_desc *)p;
 	vq->avail = (struct vring_avail *)(p + vq_avail_offset(vq->size));
 	vq->used = (struct vring_used *)(p + vq_used_offset(vq->size));
+	vq->ready = true;
+	return VQ_OK;
+}
+
+enum vq_err vq_set_rings(struct virtqueue *vq, uint16_t size, uint64_t desc,
+			 uint64_t avail, uint64_t used)
+{
+	void *d, *a, *u;
+
+	vq_reset(vq);
+	if (!size || (size & (size - 1)) || size > vq->max_size)
+		return VQ_ERR_SIZE;
+	if ((desc & 15) || (avail & 1) || (used & 3))
+		return VQ_ERR_ALIGN;
+	d = guest_ptr(vq->mem, desc, vq_desc_bytes(size));
+	a = guest_ptr(vq->mem, avail, vq_avail_bytes(size));
+	u = guest_ptr(vq->mem, used, vq_used_bytes(size));
+	if (!d || !a || !u)
+		return VQ_ERR_ADDR;
+	vq->size = size;
+	vq->desc = d;
+	vq->avail = a;
+	vq->used = u;
 	vq->ready = true;
 	return VQ_OK;
 }

@@ -11,15 +11,18 @@
  * (all ones - the BAR sizing value -, a mixed pattern, zeroes).  After
  * each pass:
  *   - every read-only byte reads as before: IDs, class, header type,
- *     subsystem, capability pointer and list, the MSI-X table size and
- *     table/PBA locations, interrupt pin, the unimplemented BARs 2-5 and
- *     the expansion ROM, and STATUS (its error bits are write-1-to-clear
+ *     subsystem, capability pointer and list (MSI-X and the virtio
+ *     vendor capabilities), the MSI-X table size and table/PBA
+ *     locations, interrupt pin, the unimplemented BARs 2-3 and the
+ *     expansion ROM, and STATUS (its error bits are write-1-to-clear
  *     and none is set; Interrupt Status follows INTx and is not compared);
  *   - the writable bits hold the pattern through the write masks the
  *     PCI spec gives them: COMMAND I/O, memory, bus master and INTx
  *     disable (6.2.2), the cache line size and interrupt line bytes,
  *     the BARs' address bits above their size (6.2.5.1: all ones reads
- *     back the size), MSI-X Enable and Function Mask;
+ *     back the size; BAR4 is the modern interface's 64-bit BAR, whose
+ *     upper half BAR5 is all address bits), MSI-X Enable and Function
+ *     Mask;
  * then everything is written back.  The device must afterwards still
  * read exactly as at the start, and run on from where it was (no reset)
  * with MSI-X interrupts.  Then both BARs move while the device runs
@@ -33,7 +36,7 @@
 #define STATUS_INTX	0x08	/* STATUS bit 3: INTx asserted */
 
 static uint8_t saved[CFG_SIZE], now[CFG_SIZE];
-static uint32_t bar_mask[2];	/* address bits of BAR0 and BAR1 */
+static uint32_t bar_mask[6];	/* address bits of BAR0, 1, 4 and 5 */
 
 static void select_dword(unsigned int off)
 {
@@ -78,6 +81,7 @@ static bool writable(unsigned int off)
 	return off == 0x04 || off == 0x05 ||		/* COMMAND */
 	       off == 0x0c ||				/* cache line size */
 	       (off >= 0x10 && off < 0x18) ||		/* BAR0, BAR1 */
+	       (off >= 0x20 && off < 0x28) ||		/* BAR4, BAR5 */
 	       off == 0x3c ||				/* interrupt line */
 	       off == ht.d.msix_cap + 3u;		/* MSI-X control */
 }
@@ -91,7 +95,7 @@ static uint8_t expected(unsigned int off, uint32_t pattern)
 		return p & 0x07;		/* I/O, memory, master */
 	if (off == 0x05)
 		return p & 0x04;		/* INTx disable */
-	if (off >= 0x10 && off < 0x18) {
+	if ((off >= 0x10 && off < 0x18) || (off >= 0x20 && off < 0x28)) {
 		unsigned int bar = (off - 0x10) / 4, sh = 8 * (off & 3);
 		uint32_t v = (pattern & bar_mask[bar]) |
 			     (get32(saved + 0x10 + 4 * bar) & ~bar_mask[bar]);
@@ -107,6 +111,8 @@ static void restore(void)
 {
 	cfg_write(0x10, 4, get32(saved + 0x10));
 	cfg_write(0x14, 4, get32(saved + 0x14));
+	cfg_write(0x20, 4, get32(saved + 0x20));
+	cfg_write(0x24, 4, get32(saved + 0x24));
 	cfg_write(0x0c, 1, saved[0x0c]);
 	cfg_write(0x3c, 1, saved[0x3c]);
 	cfg_write(0x04, 2, saved[0x04] | saved[0x05] << 8);
@@ -125,16 +131,23 @@ static int pass(const char *name, uint32_t pattern)
 				  pattern >> (8 * (off & 3)));
 		read_space(now);
 		if (pattern == 0xffffffff && wi == 0) {
-			/* Sizing: BAR0 is I/O, BAR1 32-bit memory. */
+			/* Sizing: BAR0 is I/O, BAR1 32-bit memory, BAR4
+			 * 64-bit memory (type 10b) with BAR5 its upper half. */
 			bar_mask[0] = get32(now + 0x10) & ~3u;
 			bar_mask[1] = get32(now + 0x14) & ~0xfu;
+			bar_mask[4] = get32(now + 0x20) & ~0xfu;
+			bar_mask[5] = get32(now + 0x24);
 			if (!(get32(now + 0x10) & 1) || (get32(now + 0x14) & 7) ||
+			    (get32(now + 0x20) & 7) != 4 || bar_mask[5] != ~0u ||
 			    (~bar_mask[0] + 1) & ~bar_mask[0] ||
 			    (~bar_mask[1] + 1) & ~bar_mask[1] ||
+			    (~bar_mask[4] + 1) & ~bar_mask[4] ||
 			    ~bar_mask[1] + 1 < ht.d.msix_size * 16u)
-				return ht_fail(name, "BAR sizing reads 0x%x, 0x%x",
+				return ht_fail(name, "BAR sizing reads 0x%x, 0x%x, 0x%x:%x",
 					       get32(now + 0x10),
-					       get32(now + 0x14));
+					       get32(now + 0x14),
+					       get32(now + 0x24),
+					       get32(now + 0x20));
 		}
 		for (off = 0; off < CFG_SIZE; off++) {
 			uint8_t want = writable(off) ? expected(off, pattern) :
