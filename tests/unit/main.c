@@ -19,6 +19,7 @@ static Suite *(*const suites[])(void) = {
 	virtq_suite,
 	blk_suite,
 	net_suite,
+	modern_suite,
 	boot_suite,
 	loader_suite,
 };
