@@ -2,9 +2,12 @@
 # build-kernel.sh — build lightvm's small test-guest kernel (bzImage + vmlinux)
 # from Debian's linux-source-6.1 with the config fragment guest-config/lightvm.config.
 #
-# usage: build-kernel.sh [--cache DIR] [--print-dir] [-h|--help]
+# usage: build-kernel.sh [--cache DIR] [--variant NAME] [--print-dir] [-h|--help]
 #
 #   --cache DIR   cache root (default: ${LIGHTVM_CACHE:-$HOME/.cache/lightvm})
+#   --variant NAME  also merge guest-config/variant-NAME.config after the
+#                 fragment (e.g. modern-only: no legacy virtio-PCI driver);
+#                 a variant shares the build tree and rebuilds incrementally
 #   --print-dir   print the output directory for the current key and exit
 #                 (exit 1 if that kernel has not been built yet)
 #
@@ -25,6 +28,7 @@ SRC_TARBALL=/usr/src/linux-source-6.1.tar.xz
 SRC_TOPDIR=linux-source-6.1
 CACHE_ROOT=${LIGHTVM_CACHE:-$HOME/.cache/lightvm}
 PRINT_DIR=0
+VARIANT=""
 JOBS=${LIGHTVM_JOBS:-$(nproc)}
 BZIMAGE_LIMIT=$((3 * 1024 * 1024))
 
@@ -35,12 +39,22 @@ while [ $# -gt 0 ]; do
 	--cache) [ $# -ge 2 ] || die "--cache needs a directory"; CACHE_ROOT=$2; shift 2 ;;
 	--cache=*) CACHE_ROOT=${1#--cache=}; shift ;;
 	--print-dir) PRINT_DIR=1; shift ;;
+	--variant) [ $# -ge 2 ] || die "--variant needs a name"; VARIANT=$2; shift 2 ;;
 	-h|--help) sed -n '2,16s/^# \{0,1\}//p' "$SELF"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
 
 [ -r "$FRAGMENT" ] || die "config fragment $FRAGMENT not found"
+if [ -n "$VARIANT" ]; then
+	EXTRA="$HERE/variant-$VARIANT.config"
+	[ -r "$EXTRA" ] || die "no variant '$VARIANT' ($EXTRA not found)"
+	# One fragment file: lightvm.config, then the variant's lines.
+	COMBINED=$(mktemp "${TMPDIR:-/tmp}/lightvm-fragment.XXXXXX")
+	trap 'rm -f "$COMBINED"' EXIT
+	cat "$FRAGMENT" "$EXTRA" >"$COMBINED"
+	FRAGMENT=$COMBINED
+fi
 if [ "$PRINT_DIR" = 0 ]; then
 	mkdir -p "$CACHE_ROOT" 2>/dev/null || die "cannot create cache directory $CACHE_ROOT"
 fi

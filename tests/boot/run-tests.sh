@@ -126,6 +126,17 @@ clean_log() {
 	fi
 }
 
+sha() {
+	sha256sum "$1" | cut -d' ' -f1
+}
+
+# fsck_ok NAME IMG: e2fsck -n finds IMG clean; else case NAME-host fails.
+fsck_ok() {
+	e2fsck -n -f "$2" >"$LOG_DIR/$1.e2fsck" 2>&1 && return 0
+	fail "$1-host" "e2fsck -n: $(tail -n 1 "$LOG_DIR/$1.e2fsck")"
+	return 1
+}
+
 # rebuild OUT KIND: build an initramfs unless it is newer than its sources.
 initramfs() {
 	local kind=$1 out=$2
@@ -164,14 +175,21 @@ VMLINUX=$KDIR/vmlinux
 for kind in spin cinit busybox; do
 	initramfs "$kind" "$OUT/$kind.cpio" || exit 1
 done
+# The same kernel without the legacy virtio-PCI driver: an incremental
+# build of the same tree (a minute or two the first time), then cached.
+if [ "$PREPARE" = 1 ] || [ -z "${LIGHTVM_NESTED_HOST:-}" ]; then
+	MODERN_KDIR=$("$ROOT/guest-config/build-kernel.sh" --variant modern-only | tail -n 1) || MODERN_KDIR=""
+else
+	MODERN_KDIR=$("$ROOT/guest-config/build-kernel.sh" --variant modern-only --print-dir) || MODERN_KDIR=""
+fi
 # The stock Debian kernel: every run on VMX/SVM, the slow tier on PVM.
 debian_kernel() {
 	DK=$("$ROOT/guest-config/fetch-debian-kernel.sh" | tail -n 1) || DK=""
 }
 if [ "$PREPARE" = 1 ]; then
 	debian_kernel
-	echo "== prepared: $KDIR, $OUT/{spin,cinit,busybox}.cpio, Debian kernel ${DK:-missing}"
-	[ -n "$DK" ]
+	echo "== prepared: $KDIR, ${MODERN_KDIR:-no modern-only variant}, $OUT/{spin,cinit,busybox}.cpio, Debian kernel ${DK:-missing}"
+	[ -n "$DK" ] && [ -n "$MODERN_KDIR" ]
 	exit
 fi
 
@@ -226,8 +244,11 @@ boot linux-init-exits 120 300 "Kernel panic - not syncing: Attempted to kill ini
 # no-syscall init (it runs on every tier).  Linux must find the device on
 # the PCI bus, size vda right and mount it; afterwards the host sees the
 # mount count go up and e2fsck -n finds the image consistent.
+# ext4_root NAME KERNEL DISK-OPTIONS DEVICE-ID INTERFACE: the above on one
+# virtio-blk; -v must say which virtio-PCI interface the driver took.
 ext4_root() {
-	local name=linux-ext4-root img=$OUT/root.ext4 stage=$OUT/root.stage
+	local name=$1 kernel=$2 opts=$3 id=$4 iface=$5
+	local img=$OUT/$1.ext4 stage=$OUT/root.stage
 	local before after
 
 	selected "$name" || return 0
@@ -240,22 +261,25 @@ ext4_root() {
 		return
 	}
 	before=$(dumpe2fs -h "$img" 2>/dev/null | sed -n 's/^Mount count: *//p')
-	boot "$name" 120 300 "pci 0000:00:02.0: \[1af4:1001\] type 00 class 0x018000" \
+	boot "$name" 120 300 "pci 0000:00:02.0: \[1af4:$id\] type 00 class 0x018000" \
 		"virtio_blk virtio0: \[vda\] 131072 512-byte logical blocks" \
 		"EXT4-fs \(vda\): mounted filesystem" "Run /sbin/init as init process" \
-		"guest kernel panicked \(pvpanic\)" -- \
-		-k "$BZ" --disk "$img" "${MEM[@]}" \
+		"guest kernel panicked \(pvpanic\)" \
+		"virtio-blk $name.ext4: the driver uses the $iface interface" -- \
+		-k "$kernel" --disk "$img$opts" "${MEM[@]}" -v \
 		-p "root=/dev/vda rw rootfstype=ext4 lightvm_init_exit=1 $FAST"
 	after=$(dumpe2fs -h "$img" 2>/dev/null | sed -n 's/^Mount count: *//p')
 	if [ "$after" != $((before + 1)) ]; then
 		fail "$name-host" "mount count $before -> $after, expected +1"
-	elif ! e2fsck -n "$img" >"$LOG_DIR/$name.e2fsck" 2>&1; then
-		fail "$name-host" "e2fsck -n: $(tail -n 1 "$LOG_DIR/$name.e2fsck")"
-	else
+	elif fsck_ok "$name" "$img"; then
 		pass "$name-host" "mount count $before -> $after, e2fsck -n clean"
 	fi
 }
-ext4_root
+# A transitional device (the default): Linux takes the modern interface.
+ext4_root linux-ext4-root "$BZ" "" 1001 "modern \(virtio 1.x\)"
+# The same kernel on a legacy-only device, and on a modern-only one.
+ext4_root linux-ext4-root-legacy "$BZ" ",transport=legacy" 1001 legacy
+ext4_root linux-ext4-root-modern "$BZ" ",transport=modern" 1042 "modern \(virtio 1.x\)"
 
 # virtio-net: Linux configures eth0 statically from ip= (no user space
 # needed), then the host pings it 100 times with 1400-byte payloads from
@@ -293,6 +317,12 @@ net_ns_up() {
 
 # net_ping NAME IP-PARAM [dhcp]: eth0 configured from ip= (static, or by
 # DHCP from busybox udhcpd in the namespace), then 100 pings from there.
+# NET_KERNEL, NET_BOOT (initrd and other lightvm options) and NET_PARAMS
+# change what boots; NET_EXPECT lists more console patterns to require.
+NET_KERNEL=""
+NET_BOOT=()
+NET_PARAMS=""
+NET_EXPECT=()
 net_ping() {
 	local name=$1 ipconf=$2 dhcp=${3:-} log=$LOG_DIR/$1.log
 	local ping_log=$LOG_DIR/$1.ping
@@ -318,9 +348,11 @@ net_ping() {
 		dhcpd_pid=$!
 	fi
 	start=$(date +%s%3N)
-	"${ns_exec[@]}" "$LIGHTVM" run -k "$BZ" -i "$OUT/spin.cpio" "${MEM[@]}" \
-		--net tap0 -v --timeout 600 --console-log "$log" \
-		-p "$ipconf $FAST" </dev/null >"$log.stderr" 2>&1 &
+	local boot_args=(-i "$OUT/spin.cpio")
+	[ ${#NET_BOOT[@]} -gt 0 ] && boot_args=("${NET_BOOT[@]}")
+	"${ns_exec[@]}" "$LIGHTVM" run -k "${NET_KERNEL:-$BZ}" "${boot_args[@]}" \
+		"${MEM[@]}" --net tap0 -v --timeout 600 --console-log "$log" \
+		-p "$ipconf $NET_PARAMS $FAST" </dev/null >"$log.stderr" 2>&1 &
 	pid=$!
 	# Boot takes ~20 s here; eth0 is up once IP-Config says so.
 	for i in $(seq 300); do
@@ -358,12 +390,53 @@ net_ping() {
 		fail "$name" "no eth0 with the default 52:54:00 MAC on the console"
 	elif ! grep -qE "virtio-net tap0 at .*\(0 exited to user space\).*, 0 needs-reset" "$log"; then
 		fail "$name" "-v counters: $(grep -E 'virtio-net tap0 at' "$log")"
+	elif ! grep -qE "virtio-net tap0: the driver uses the modern \(virtio 1.x\) interface" "$log"; then
+		fail "$name" "the driver did not take the modern interface"
 	else
+		for p in "${NET_EXPECT[@]}"; do
+			if ! grep -qE "$p" "$log"; then
+				fail "$name" "console lacks /$p/"
+				return
+			fi
+		done
+		clean_log "$name" "$log" &&
 		pass "$name" "exit $rc, ${secs}s; $summary; $(grep -E 'rtt min' "$ping_log")"
 	fi
 }
 net_ping linux-virtio-net-ping "ip=10.0.2.15::10.0.2.1:255.255.255.0::eth0:off"
 net_ping linux-virtio-net-dhcp "ip=dhcp" dhcp
+
+# The guest-config kernel without the legacy virtio-PCI driver
+# (variant-modern-only.config): both devices bind through the modern
+# interface, it mounts its ext4 root from vda and answers the pings.
+modern_only() {
+	local name=linux-modern-only img=$OUT/modern-only.ext4 stage=$OUT/root.stage
+
+	selected "$name" || return 0
+	if [ -z "$MODERN_KDIR" ]; then
+		fail "$name" "the modern-only kernel variant is not built"
+		return
+	fi
+	rm -rf "$stage" "$img"
+	mkdir -p "$stage/sbin" "$stage/dev"
+	(cd "$stage" && cpio -i --quiet --to-stdout init <"$OUT/spin.cpio" >sbin/init) &&
+		chmod 755 "$stage/sbin/init" && truncate -s 64M "$img" &&
+		mkfs.ext4 -q -F -d "$stage" "$img" || {
+		fail "$name" "could not build the ext4 image"
+		return
+	}
+	NET_KERNEL=$MODERN_KDIR/bzImage
+	NET_BOOT=(--disk "$img")
+	NET_PARAMS="root=/dev/vda rw rootfstype=ext4"
+	NET_EXPECT=("EXT4-fs \(vda\): mounted filesystem" "Run /sbin/init as init process"
+		    "virtio-blk modern-only.ext4: the driver uses the modern \(virtio 1.x\) interface")
+	net_ping "$name" "ip=10.0.2.15::10.0.2.1:255.255.255.0::eth0:off"
+	NET_KERNEL="" NET_BOOT=() NET_PARAMS="" NET_EXPECT=()
+	if ! grep -qx "# CONFIG_VIRTIO_PCI_LEGACY is not set" "$MODERN_KDIR/config"; then
+		fail "$name" "the variant kernel still has CONFIG_VIRTIO_PCI_LEGACY"
+	fi
+}
+modern_only
 
 # The kernel's own decompressor (slow when emulated: minutes).
 boot linux-guest-decompress "$INIT_EXIT" 900 "$REACHED" "$INIT_RAN" -- \
@@ -381,16 +454,6 @@ boot_ok() {
 	[ "$failed" = "$before" ]
 }
 
-sha() {
-	sha256sum "$1" | cut -d' ' -f1
-}
-
-# fsck_ok NAME IMG: e2fsck -n finds IMG clean; else case NAME-host fails.
-fsck_ok() {
-	e2fsck -n -f "$2" >"$LOG_DIR/$1.e2fsck" 2>&1 && return 0
-	fail "$1-host" "e2fsck -n: $(tail -n 1 "$LOG_DIR/$1.e2fsck")"
-	return 1
-}
 
 # The C init's blk and net tests: what user space sees of both devices.
 user_cinit() {
@@ -517,8 +580,9 @@ debian_user() {
 	}
 	boot_ok "$name" 0 600 "lightvm-init: loaded virtio_blk.ko" \
 		"virtio_blk virtio[0-9]: \[vda\]" "EXT4-fs \(vda\): mounted filesystem" \
-		"ext4-mount: hello from the host" -- \
-		-k "$DK/vmlinuz" -i "$DK/initramfs-busybox.cpio" -m 512M --disk "$img" \
+		"ext4-mount: hello from the host" \
+		"virtio-blk debian.ext4: the driver uses the modern \(virtio 1.x\) interface" -- \
+		-k "$DK/vmlinuz" -i "$DK/initramfs-busybox.cpio" -m 512M --disk "$img" -v \
 		-p "lightvm.script=ext4-mount" || return
 	got=$(debugfs -R "cat /guest.txt" "$img" 2>/dev/null)
 	if [ "$got" != "written by the guest" ]; then
