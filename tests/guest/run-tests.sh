@@ -269,21 +269,36 @@ check_virtio_blk() {
 		fail "$name" "sectors before the pattern were written"
 	elif ! cmp -s "$RO_IMG" "$RO_IMG.orig"; then
 		fail "$name" "the read-only image changed"
+	elif ! transport_ok "$name" "$params"; then
+		:
 	else
 		pass "$name"
+	fi
+}
+
+# transport_ok NAME GUEST-PARAMS: with transport=modern the test kernel
+# must have driven the device through the modern interface (it says which
+# on its first line).
+transport_ok() {
+	local want=legacy
+
+	[[ "$2" == *transport=modern* ]] && want=modern
+	if ! grep -Eq "^virtio-(blk|net) at 00:[0-9a-f]{2}\.0, $want," "$LOG_DIR/$1.log"; then
+		fail "$1" "the test kernel did not use the $want interface"
+		return 1
 	fi
 }
 
 # 10,000 requests: -v must show that no notify exited to user space and
 # that no interrupt needed an ioctl (MSI-X through irqfd).
 check_virtio_blk_count() {
-	local name=virtio-blk-count log
+	local name=$1 log
 
 	selected "$name" || return 0
 	make_images "$name" || { fail "$name" "cannot create images"; return 0; }
 	log=$LOG_DIR/$name.log
-	run_case "$name" 0 "$TIMEOUT" virtio_blk --disk "$IMG" \
-		-p "count=10000" -v || return 0
+	run_case "$name" 0 "$TIMEOUT" virtio_blk --disk "$IMG$2" \
+		-p "count=10000 $3" -v || return 0
 	if ! grep -q "ok: 10000 requests" "$log"; then
 		fail "$name" "the bulk run did not report"
 	elif ! grep -Eq "virtio-blk .*: 100[0-9]{2} requests, [0-9]+ notifies \(0 exited to user space\), [0-9]+ interrupts \([0-9]+ suppressed, 0 INTx ioctls\), 0 needs-reset" "$log"; then
@@ -393,7 +408,7 @@ check_virtio_net() {
 		fail "$name" "-v counters: $(grep -E 'virtio-net tap0 at' "$log")"
 	elif ! grep -Eq "virtio-net tap0 at .*dropped rx 0 too big, 0 short, 0 errors; tx 1 short, 0 too big, 0 refused, 0 no link; rx waited for buffers [1-9]" "$log"; then
 		fail "$name" "drop counters: $(grep -E 'virtio-net tap0 at' "$log")"
-	else
+	elif transport_ok "$name" "$params"; then
 		pass "$name"
 	fi
 }
@@ -510,7 +525,15 @@ check_virtio_blk virtio-blk-intx	''		intx
 check_virtio_blk virtio-blk-no-event-idx ''		noevent_idx
 check_virtio_blk virtio-blk-smp		''		'' -c 2
 check_virtio_blk virtio-blk-entry64	''		'' --elf-entry 64
-check_virtio_blk_count
+check_virtio_blk_count virtio-blk-count '' ''
+# The same through the modern interface: a transitional device driven by
+# the modern driver, and a modern-only device (0x1042, no BAR0).
+check_virtio_blk virtio-blk-modern	''		transport=modern
+check_virtio_blk virtio-blk-modern-dev	',transport=modern' transport=modern
+check_virtio_blk virtio-blk-modern-intx	''		'transport=modern intx'
+check_virtio_blk virtio-blk-modern-no-event-idx '' 'transport=modern noevent_idx'
+check_virtio_blk virtio-blk-modern-smp	''		transport=modern -c 2
+check_virtio_blk_count virtio-blk-modern-count ',transport=modern' transport=modern
 check_virtio_blk_locked
 check virtio-blk-missing 125	hello		--disk /nonexistent/lightvm.img
 check virtio-blk-bad-option 125	hello		--disk "$LOG_DIR/x.img,rw"
@@ -522,6 +545,13 @@ check_virtio_net virtio-net-tiny-bufs	'rxbuf=64 count=5'	--net tap0
 check_virtio_net virtio-net-intx	'intx count=20'		--net tap0
 check_virtio_net virtio-net-no-event-idx 'noevent_idx count=20' --net tap0
 check_virtio_net virtio-net-smp		'count=20'		--net tap0 -c 2
+check_virtio_net virtio-net-modern	'transport=modern count=50' --net tap0
+check_virtio_net virtio-net-modern-dev	'transport=modern count=50' \
+	--net tap0,transport=modern
+check_virtio_net virtio-net-modern-nomrg 'transport=modern nomrg count=20' --net tap0
+check_virtio_net virtio-net-modern-small-bufs 'transport=modern rxbuf=256 count=20' --net tap0
+check_virtio_net virtio-net-modern-intx	'transport=modern intx count=20' --net tap0
+check_virtio_net virtio-net-modern-smp	'transport=modern count=20' --net tap0 -c 2
 check_virtio_net_busy
 check_virtio_net_msg virtio-net-created 0 \
 	"--net tapnew: created the tap device; it stays down until configured" \

@@ -98,8 +98,8 @@ static int start(struct vdev *d, unsigned int slot, uint32_t extra)
 		printf("FAIL: queue 0 size %u\n", d->vq[0].size);
 		return 6;
 	}
-	printf("virtio-blk at 00:%02x.0, io 0x%x, features %08x, %lu sectors\n",
-	       d->slot, d->io, d->features, vblk_capacity(d));
+	printf("virtio-blk at 00:%02x.0, %s, features %08x, %lu sectors\n",
+	       d->slot, vdev_transport(d), d->features, vblk_capacity(d));
 	return 0;
 }
 

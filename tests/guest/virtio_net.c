@@ -98,14 +98,14 @@ static const int step_status[] = {
 /* The config after the MAC: link up, and the MAC mac= asks for. */
 static int check_link(void)
 {
-	unsigned int cfg = nic.d.io + vdev_config_offset(&nic.d), i;
 	const uint8_t *mac = nic.ends.mac;
-	uint16_t status = inw(cfg + ETH_ALEN);
+	uint16_t status = (uint16_t)vdev_config_read(&nic.d, ETH_ALEN, 2);
 	uint64_t want;
+	unsigned int i;
 
-	printf("virtio-net at 00:%02x.0, io 0x%x, features %08x, mac %02x:%02x:%02x:%02x:%02x:%02x, status %x\n",
-	       nic.d.slot, nic.d.io, nic.d.features, mac[0], mac[1], mac[2],
-	       mac[3], mac[4], mac[5], status);
+	printf("virtio-net at 00:%02x.0, %s, features %08x, mac %02x:%02x:%02x:%02x:%02x:%02x, status %x\n",
+	       nic.d.slot, vdev_transport(&nic.d), nic.d.features, mac[0],
+	       mac[1], mac[2], mac[3], mac[4], mac[5], status);
 	if (!(status & VIRTIO_NET_S_LINK_UP)) {
 		printf("FAIL: link down\n");
 		return 7;

@@ -284,7 +284,7 @@ int strncmp(const char *a, const char *b, size_t n);
 /* Pin to vector (edge, active high unless flags say) on this CPU. */
 void ioapic_route(unsigned int pin, uint8_t vector, uint32_t flags);
 
-/* ---- legacy virtio-PCI driver core (virtio.c, virtio_blk.c) ---- */
+/* ---- virtio-PCI driver core, legacy and modern (virtio.c, virtio_blk.c) ---- */
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
@@ -299,6 +299,7 @@ struct vq {
 	unsigned int index;
 	uint16_t size;
 	uint16_t io;			/* the device's BAR0, for notifies */
+	volatile uint16_t *notify;	/* modern: its notify address */
 	bool event_idx;
 	uint8_t vector;			/* its MSI-X vector on this CPU */
 	uint8_t *mem;			/* 3 pages from the ring pool */
@@ -320,6 +321,11 @@ enum vdev_step {
 struct vdev {
 	unsigned int slot;
 	uint16_t io;			/* BAR0, the legacy header */
+	/* The modern interface (4.1.4), used when the command line says
+	 * transport=modern or the device has no legacy BAR0: */
+	bool modern;
+	volatile uint8_t *common, *isr, *devcfg, *notify;
+	uint32_t notify_mult;
 	uint8_t vec_base;		/* entry i -> vector vec_base + i */
 	uint8_t msix_cap;
 	uint16_t msix_size;
@@ -345,7 +351,8 @@ extern volatile unsigned int vtest_irqs[NR_VECTORS];
 void vtest_init(void);
 void vtest_sleep_ticks(unsigned int n);
 
-/* Slot of the first 1af4:device_id at or after `from`, or -1. */
+/* Slot of the first 1af4:device_id at or after `from`, or -1: the
+ * transitional ID, or the modern-only one (0x1040 + virtio ID). */
 int vdev_find(uint16_t device_id, unsigned int from);
 uint8_t vdev_find_cap(unsigned int slot, uint8_t id);
 /*
@@ -375,6 +382,13 @@ uint8_t vdev_status(const struct vdev *d);
 void vdev_set_status(const struct vdev *d, uint8_t s);
 bool vdev_needs_reset(const struct vdev *d);
 unsigned int vdev_config_offset(const struct vdev *d);
+/* Device configuration bytes, through whichever interface d uses. */
+uint32_t vdev_config_read(const struct vdev *d, unsigned int off,
+			  unsigned int len);
+/* Read-and-clear ISR. */
+uint8_t vdev_isr(const struct vdev *d);
+/* "legacy" or "modern", for messages. */
+const char *vdev_transport(const struct vdev *d);
 
 static inline uint16_t vq_ld16(const volatile void *p)
 {

@@ -99,7 +99,6 @@ uint8_t vblk_slot_status(unsigned int s)
 
 uint64_t vblk_capacity(const struct vdev *d)
 {
-	unsigned int cfg = d->io + vdev_config_offset(d);
-
-	return inl(cfg) | (uint64_t)inl(cfg + 4) << 32;
+	return vdev_config_read(d, 0, 4) |
+	       (uint64_t)vdev_config_read(d, 4, 4) << 32;
 }

@@ -18,7 +18,9 @@
 
 /* What the handler needs of each device: a struct vdev may be on a stack. */
 static struct {
-	uint16_t io;
+	unsigned int slot;
+	uint16_t io;			/* legacy ISR at io + VIRTIO_PCI_ISR */
+	volatile uint8_t *isr;		/* or the modern ISR byte */
 	uint8_t vec_base;
 } intx_dev[INTX_MAX];
 static unsigned int nr_intx;
@@ -32,7 +34,8 @@ static void on_intx(struct trap_frame *f)
 
 	(void)f;
 	for (i = 0; i < nr_intx; i++) {
-		isr = inb(intx_dev[i].io + VIRTIO_PCI_ISR);
+		isr = intx_dev[i].isr ? *intx_dev[i].isr :
+					inb(intx_dev[i].io + VIRTIO_PCI_ISR);
 		if (isr & ISR_QUEUE)
 			vtest_irqs[intx_dev[i].vec_base + 1]++;
 		if (isr & VIRTIO_PCI_ISR_CONFIG)
@@ -49,11 +52,13 @@ static int intx_add(const struct vdev *d)
 {
 	unsigned int i;
 
-	for (i = 0; i < nr_intx && intx_dev[i].io != d->io; i++)
+	for (i = 0; i < nr_intx && intx_dev[i].slot != d->slot; i++)
 		;
 	if (i == INTX_MAX)
 		return -1;
+	intx_dev[i].slot = d->slot;
 	intx_dev[i].io = d->io;
+	intx_dev[i].isr = d->modern ? d->isr : NULL;
 	intx_dev[i].vec_base = d->vec_base;
 	if (i == nr_intx)
 		nr_intx++;

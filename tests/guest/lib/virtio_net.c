@@ -52,17 +52,18 @@ int vnet_find(struct vnet *n, uint8_t vec_base)
 
 int vnet_start(struct vnet *n, uint32_t want)
 {
-	unsigned int cfg, i;
+	unsigned int i;
 
 	if (vdev_start(&n->d, want, F(VIRTIO_NET_F_MAC), 2))
 		return -1;
 	n->mrg = n->d.features & F(VIRTIO_NET_F_MRG_RXBUF);
-	n->hdr_len = n->mrg ? sizeof(struct virtio_net_hdr_mrg_rxbuf) :
-			      sizeof(struct virtio_net_hdr);
+	/* With VERSION_1 (modern) num_buffers is always there (5.1.6). */
+	n->hdr_len = n->mrg || n->d.modern ?
+		     sizeof(struct virtio_net_hdr_mrg_rxbuf) :
+		     sizeof(struct virtio_net_hdr);
 	n->nr_rx = 0;
-	cfg = n->d.io + vdev_config_offset(&n->d);
 	for (i = 0; i < ETH_ALEN; i++)
-		n->ends.mac[i] = inb(cfg + i);
+		n->ends.mac[i] = (uint8_t)vdev_config_read(&n->d, i, 1);
 	if (n->ends.mac[0] & 1) {
 		printf("FAIL: multicast MAC from the device\n");
 		return -1;
