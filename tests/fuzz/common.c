@@ -34,6 +34,7 @@ size_t fi_bytes(struct fuzz_in *in, void *dst, size_t n)
 void fuzz_mem_init(struct guest_mem *gm, uint64_t low, uint64_t high)
 {
 	memset(gm, 0, sizeof(*gm));
+	gm->fd = -1;			/* not a memfd: nothing to share */
 	/* aligned_alloc: the sanitizer still puts a redzone after it. */
 	gm->host = aligned_alloc(4096, low + high);
 	if (!gm->host) {
