@@ -21,6 +21,16 @@
  *   9 storm     10,000 notifies, 10,000 ISR reads
  *  10 pcicfg    every width at every PCI configuration offset
  *
+ * With transport=modern the driver uses the modern interface and these
+ * run instead (hostile_transport/modern.c):
+ *
+ *  11 mqueue    queue_enable with bad sizes and ring placements; fixed
+ *               once enabled
+ *  12 mfeatures FEATURES_OK refusals, late features, DRIVER_OK first
+ *  13 mcommon   every width at every offset, read-only fields
+ *  14 mnotify   odd notifies, a 10,000-notify storm
+ *  15 mmix      a legacy write from the modern driver
+ *
  * 1 is the set-up (no device, bring-up failed).  Each case prints
  * "ok: <case>" or "FAIL: <case>: ...", each group its time.  At the end
  * the kernel prints what lightvm's -v counters must say ("expect: N
@@ -43,16 +53,22 @@ static const struct {
 	const char *name;
 	int (*run)(void);
 	int status;
+	bool modern;		/* for the modern interface, else legacy */
 } groups[] = {
-	{ "queue", ht_group_queue, HT_ST_QUEUE },
-	{ "pfn", ht_group_pfn, HT_ST_PFN },
-	{ "late", ht_group_late, HT_ST_LATE },
-	{ "features", ht_group_features, HT_ST_FEATURES },
-	{ "bar0", ht_group_bar0, HT_ST_BAR0 },
-	{ "vectors", ht_group_vectors, HT_ST_VECTORS },
-	{ "msix", ht_group_msix_table, HT_ST_MSIX_TABLE },
-	{ "storm", ht_group_storm, HT_ST_STORM },
-	{ "pcicfg", ht_group_pcicfg, HT_ST_PCICFG },
+	{ "queue", ht_group_queue, HT_ST_QUEUE, false },
+	{ "pfn", ht_group_pfn, HT_ST_PFN, false },
+	{ "late", ht_group_late, HT_ST_LATE, false },
+	{ "features", ht_group_features, HT_ST_FEATURES, false },
+	{ "bar0", ht_group_bar0, HT_ST_BAR0, false },
+	{ "vectors", ht_group_vectors, HT_ST_VECTORS, false },
+	{ "msix", ht_group_msix_table, HT_ST_MSIX_TABLE, false },
+	{ "storm", ht_group_storm, HT_ST_STORM, false },
+	{ "pcicfg", ht_group_pcicfg, HT_ST_PCICFG, false },
+	{ "mqueue", ht_group_mqueue, HT_ST_MQUEUE, true },
+	{ "mfeatures", ht_group_mfeatures, HT_ST_MFEATURES, true },
+	{ "mcommon", ht_group_mcommon, HT_ST_MCOMMON, true },
+	{ "mnotify", ht_group_mnotify, HT_ST_MNOTIFY, true },
+	{ "mmix", ht_group_mmix, HT_ST_MMIX, true },
 };
 
 /* The value of the last "key=..." word, or NULL; *len its length. */
@@ -119,14 +135,14 @@ static int setup(void)
 	if (vdev_open(&ht.d, (unsigned int)slot, HT_VEC_BASE))
 		return -1;
 	trap_register(HT_VEC_SPARE, on_spare);
-	ht.host_features = inl(ht.d.io + VIRTIO_PCI_HOST_FEATURES);
 	if (ht_start(ht_default_features()))
 		return -1;
+	ht.host_features = ht.d.host_features;
 	if (ht.net) {
-		unsigned int i, cfg = ht.d.io + vdev_config_offset(&ht.d);
+		unsigned int i;
 
 		for (i = 0; i < 6; i++)
-			ht.mac[i] = inb(cfg + i);
+			ht.mac[i] = (uint8_t)vdev_config_read(&ht.d, i, 1);
 		if (cmdline_get_uint("mac", &v))
 			for (i = 0; i < 6; i++)
 				if (ht.mac[i] != (uint8_t)(v >> (40 - 8 * i))) {
@@ -154,10 +170,12 @@ int test_main(void)
 	vtest_init();
 	if (setup())
 		return HT_ST_SETUP;
-	printf("ok: setup (virtio-%s at 00:%02x.0, BAR0 0x%x, %u MSI-X entries)\n",
-	       ht.net ? "net" : "blk", ht.d.slot, ht.d.io, ht.d.msix_size);
+	printf("ok: setup (virtio-%s at 00:%02x.0, %s interface, BAR0 0x%x, %u MSI-X entries)\n",
+	       ht.net ? "net" : "blk", ht.d.slot, vdev_transport(&ht.d),
+	       ht.d.io, ht.d.msix_size);
 	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
-		if (!group_selected(groups[i].name))
+		if (groups[i].modern != ht.d.modern ||
+		    !group_selected(groups[i].name))
 			continue;
 		unsigned int start = vtest_ticks;
 

@@ -918,7 +918,7 @@ check_hostile_transport() {
 		make_images "$name" ||
 			{ fail "$name" "cannot create images"; return 0; }
 		run_case "$name" 0 "$TIMEOUT" hostile_transport -v \
-			--disk "$IMG" -p "capacity=16384 $params" "$@"
+			--disk "$IMG${HT_DISK_OPTS:-}" -p "capacity=16384 $params" "$@"
 		rc=$?
 	fi
 	[ $rc -eq 0 ] || return 0
@@ -940,6 +940,12 @@ check_hostile_transport_valgrind() {
 
 check_hostile_transport hostile-transport-blk	blk	''
 check_hostile_transport hostile-transport-net	net	''
+# The modern interface's groups (hostile_transport/modern.c), on a
+# transitional device and, for blk, a modern-only one.
+check_hostile_transport hostile-modern-blk	blk	transport=modern
+check_hostile_transport hostile-modern-net	net	transport=modern
+HT_DISK_OPTS=",transport=modern" \
+check_hostile_transport hostile-modern-blk-dev	blk	transport=modern
 # Guest RAM split around the PCI hole: both ends of low and high RAM.
 check_hostile_transport hostile-transport-blk-4g blk \
 	'case=pfn ram=0x100000000' -m 4G

@@ -32,6 +32,11 @@ enum {
 	HT_ST_MSIX_TABLE,
 	HT_ST_STORM,
 	HT_ST_PCICFG,
+	HT_ST_MQUEUE,
+	HT_ST_MFEATURES,
+	HT_ST_MCOMMON,
+	HT_ST_MNOTIFY,
+	HT_ST_MMIX,
 };
 
 struct ht {
@@ -141,5 +146,11 @@ int ht_group_vectors(void);
 int ht_group_msix_table(void);
 int ht_group_storm(void);
 int ht_group_pcicfg(void);
+/* The modern interface (modern.c; with transport=modern). */
+int ht_group_mqueue(void);
+int ht_group_mfeatures(void);
+int ht_group_mcommon(void);
+int ht_group_mnotify(void);
+int ht_group_mmix(void);
 
 #endif

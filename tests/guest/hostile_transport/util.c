@@ -66,7 +66,7 @@ static void net_ready(void)
 {
 	if (!ht.net)
 		return;
-	ht.hdr_len = ht.d.features & F(VIRTIO_NET_F_MRG_RXBUF) ?
+	ht.hdr_len = ht.d.modern || (ht.d.features & F(VIRTIO_NET_F_MRG_RXBUF)) ?
 		     sizeof(struct virtio_net_hdr_mrg_rxbuf) :
 		     sizeof(struct virtio_net_hdr);
 	ht_net_fill_rx();
