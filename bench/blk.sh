@@ -4,7 +4,10 @@
 #  1. the virtio_blk test kernel's bulk run (`count=N depth=32`: 4 KiB
 #     requests alternating write and read over a 4 MiB range, 32 in
 #     flight) under lightvm (--disk IMG,direct) and under QEMU 7.2
-#     (cache=none,aio=native: also O_DIRECT + libaio).  Requests/s come
+#     (cache=none,aio=native: also O_DIRECT + libaio), each through the
+#     legacy virtio-PCI interface and through the modern one (the test
+#     kernel with transport=modern; QEMU's device with the legacy
+#     interface disabled, lightvm's modern-only device).  Requests/s come
 #     from the guest's own TSC count of its request loop, so boot (SeaBIOS
 #     under QEMU) is left out; cycles become seconds at the host's TSC rate
 #     (build/bench/tsc-hz: a KVM guest's TSC runs at the host's rate, and
@@ -127,6 +130,8 @@ guest_run() {
 
 : >"$LOGS/lightvm.runs"
 : >"$LOGS/qemu.runs"
+: >"$LOGS/lightvm-modern.runs"
+: >"$LOGS/qemu-modern.runs"
 # A warm-up run, which also gives the exact command line lightvm passes
 # (defaults, PVM additions, params): QEMU's guest gets the same one.
 "$LIGHTVM" run -k "$KERNEL" -m 256M --disk "$IMG,direct" -p "$params" -v \
@@ -146,13 +151,24 @@ qemu_cmd=("$QEMU" -enable-kvm -cpu "max,-arch-capabilities" -M pc -m 256M
 	  -device isa-debug-exit,iobase=0xf4,iosize=4
 	  -drive "file=$IMG,if=none,id=d0,format=raw,cache=none,aio=native"
 	  -device virtio-blk-pci,drive=d0,disable-modern=on,class=0x0180)
+# The same, modern only (1af4:1042, revision 1): the test kernel then
+# drives its capabilities.
+qemu_modern_cmd=("${qemu_cmd[@]}")
+qemu_modern_cmd[${#qemu_modern_cmd[@]} - 1]=virtio-blk-pci,drive=d0,disable-legacy=on,disable-modern=off,class=0x0180
+for i in "${!qemu_modern_cmd[@]}"; do
+	[ "${qemu_modern_cmd[$i]}" = "$cmdline" ] &&
+		qemu_modern_cmd[$i]="$cmdline transport=modern"
+done
 
 for ((i = 0; i < RUNS; i++)); do
 	guest_run lightvm 0 "$LIGHTVM" run -k "$KERNEL" -m 256M \
 		--disk "$IMG,direct" -p "$params"
+	guest_run lightvm-modern 0 "$LIGHTVM" run -k "$KERNEL" -m 256M \
+		--disk "$IMG,direct,transport=modern" -p "$params transport=modern"
 	# QEMU's isa-debug-exit: (status << 1) | 1, so 1 is status 0.
 	if ((have_qemu)); then
 		guest_run qemu 1 "${qemu_cmd[@]}"
+		guest_run qemu-modern 1 "${qemu_modern_cmd[@]}"
 	fi
 done
 
@@ -213,6 +229,22 @@ if ((have_qemu)); then
 else
 	echo "   ($QEMU not installed: no QEMU column)"
 fi
+m_rate=$(cut -d' ' -f1 "$LOGS/lightvm-modern.runs" | median)
+printf '   %-22s %9.0f %9.1f %9.4f %12.2f   runs: %s\n' "lightvm, modern" \
+	"$m_rate" "$(calc "1e6 / $m_rate")" \
+	"$(cut -d' ' -f3 "$LOGS/lightvm-modern.runs" | median)" \
+	"$(cut -d' ' -f2 "$LOGS/lightvm-modern.runs" | median)" \
+	"$(runs_of "$LOGS/lightvm-modern.runs")"
+if ((have_qemu)); then
+	qm_rate=$(cut -d' ' -f1 "$LOGS/qemu-modern.runs" | median)
+	printf '   %-22s %9.0f %9.1f %9.4f %12.2f   runs: %s\n' "qemu -M pc, modern" \
+		"$qm_rate" "$(calc "1e6 / $qm_rate")" \
+		"$(cut -d' ' -f3 "$LOGS/qemu-modern.runs" | median)" \
+		"$(cut -d' ' -f2 "$LOGS/qemu-modern.runs" | median)" \
+		"$(runs_of "$LOGS/qemu-modern.runs")"
+	printf '   ratio lightvm/qemu, modern  %.2fx\n' "$(calc "$m_rate / $qm_rate")"
+fi
+printf '   ratio modern/legacy, lightvm  %.3f\n' "$(calc "$m_rate / $l_rate")"
 echo "   lightvm -v (warm-up run): ${counters%%;*}"
 echo
 

@@ -204,8 +204,11 @@ guest_run() {
 }
 declare -A irqs_per
 
-vmms=(lightvm)
-((have_qemu)) && vmms+=(qemu)
+# Each VMM through the legacy virtio-PCI interface and the modern one
+# (the test kernel with transport=modern; lightvm's modern-only device,
+# QEMU's with the legacy interface disabled).
+vmms=(lightvm lightvm-modern)
+((have_qemu)) && vmms+=(qemu qemu-modern)
 vhost_note=""
 if ((have_qemu)); then
 	if [ ! -e /dev/vhost-net ]; then
@@ -252,14 +255,21 @@ counters=$(grep -m1 '^lightvm: virtio-net tap0 at' "$warm" |
 # kernel scans bus 0 for 1af4:1000, so the slot does not matter; romfile=
 # keeps iPXE's option ROM out (boot time only: the test kernel is the
 # first to drive the NIC either way).
+# MODERN "" or "modern" picks the interface.
 qemu_cmd() {
+	local dev="disable-modern=on" extra=""
+
+	if [ "${3:-}" = modern ]; then
+		dev="disable-legacy=on,disable-modern=off"
+		extra=" transport=modern"
+	fi
 	# shellcheck disable=SC2054 # commas inside QEMU option values
 	qcmd=("$QEMU" -enable-kvm -cpu "max,-arch-capabilities" -M pc -m 256M
 	      -nodefaults -no-user-config -nographic -serial stdio
-	      -kernel "$KERNEL" -append "$base flood=$FRAMES size=$2"
+	      -kernel "$KERNEL" -append "$base flood=$FRAMES size=$2$extra"
 	      -device isa-debug-exit,iobase=0xf4,iosize=4
 	      -netdev "tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=$1"
-	      -device "virtio-net-pci,netdev=n0,disable-modern=on,mac=$GUEST_MAC,romfile=")
+	      -device "virtio-net-pci,netdev=n0,$dev,mac=$GUEST_MAC,romfile=")
 }
 
 for ((r = 0; r < RUNS; r++)); do
@@ -267,13 +277,16 @@ for ((r = 0; r < RUNS; r++)); do
 		guest_run lightvm "$size" 0 "$LIGHTVM" run -k "$KERNEL" \
 			-m 256M --net "tap0,mac=$GUEST_MAC" \
 			-p "flood=$FRAMES size=$size" || true
+		guest_run lightvm-modern "$size" 0 "$LIGHTVM" run -k "$KERNEL" \
+			-m 256M --net "tap0,mac=$GUEST_MAC,transport=modern" \
+			-p "flood=$FRAMES size=$size transport=modern" || true
 		# QEMU's isa-debug-exit: (status << 1) | 1, so 1 is status 0.
-		for vmm in "${vmms[@]:1}"; do
-			if [ "$vmm" = qemu ]; then
-				qemu_cmd off "$size"
-			else
-				qemu_cmd on "$size"
-			fi
+		for vmm in "${vmms[@]:2}"; do
+			case $vmm in
+			qemu) qemu_cmd off "$size" ;;
+			qemu-modern) qemu_cmd off "$size" modern ;;
+			*) qemu_cmd on "$size" ;;
+			esac
 			guest_run "$vmm" "$size" 1 "${qcmd[@]}" || true
 		done
 	done
@@ -391,7 +404,9 @@ runs_of() {
 label() {
 	case $1 in
 	lightvm) echo "lightvm" ;;
+	lightvm-modern) echo "lightvm, modern" ;;
 	qemu) echo "qemu vhost=off" ;;
+	qemu-modern) echo "qemu vhost=off, modern" ;;
 	qemu-vhost) echo "qemu vhost=on" ;;
 	esac
 }
@@ -417,7 +432,7 @@ for d in tx rx; do
 	[ "$d" = tx ] && ic=3 || ic=4
 	for size in $SIZES; do
 		echo "   size $size"
-		l_fps=""
+		l_fps="" lm_fps=""
 		for vmm in "${vmms[@]}"; do
 			f=$LOGS/$vmm-$size.runs
 			if [ ! -s "$f" ]; then
@@ -427,10 +442,19 @@ for d in tx rx; do
 			fi
 			fps=$(col "$f" "$c")
 			[ "$vmm" = lightvm ] && l_fps=$fps
+			[ "$vmm" = lightvm-modern ] && lm_fps=$fps
 			extra="$(printf '%.3f irq/frame  runs: %s' "$(col "$f" "$ic")" "$(runs_of "$f" "$c")")"
-			if [ "$vmm" != lightvm ] && [ -n "$l_fps" ]; then
-				extra+="  lightvm/qemu $(printf '%.2f' "$(calc "$l_fps / $fps")")x"
-			fi
+			case $vmm in
+			lightvm-modern)
+				[ -n "$l_fps" ] &&
+					extra+="  modern/legacy $(printf '%.3f' "$(calc "$fps / $l_fps")")" ;;
+			qemu-modern)
+				[ -n "$lm_fps" ] &&
+					extra+="  lightvm/qemu $(printf '%.2f' "$(calc "$lm_fps / $fps")")x" ;;
+			qemu*)
+				[ -n "$l_fps" ] &&
+					extra+="  lightvm/qemu $(printf '%.2f' "$(calc "$l_fps / $fps")")x" ;;
+			esac
 			row "$(label "$vmm")" "$fps" "$size" "$extra"
 		done
 		f=$LOGS/raw-$d-$size.runs
