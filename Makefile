@@ -50,7 +50,7 @@ BENCH_OBJS	:= $(BENCH_BINS:$(BENCH_BUILD)/%=$(BUILD)/obj/bench/%.o)
 
 .PHONY: all check test unit unit-san guest-tests boot-tests bench bench-bins \
 	fuzz fuzz-bins fuzz-smoke clean
-all: lightvm guest tools
+all: lightvm guest tools bench-bins
 
 lightvm: $(VMM_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
