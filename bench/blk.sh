@@ -56,7 +56,8 @@ command -v "$QEMU" >/dev/null || have_qemu=0
 
 # The image: every block written once, so reads hit allocated blocks and
 # not holes the file system answers without touching the disk.
-if [ ! -f "$IMG.filled" ] || [ "$(stat -c %s "$IMG")" -ne $((IMG_MB << 20)) ]; then
+if [ ! -f "$IMG.filled" ] || [ ! -f "$IMG" ] ||
+   [ "$(stat -c %s "$IMG")" -ne $((IMG_MB << 20)) ]; then
 	rm -f "$IMG.filled"
 	truncate -s "${IMG_MB}M" "$IMG"
 	dd if=/dev/urandom of="$IMG" bs=1M count="$IMG_MB" conv=notrunc,fsync \
