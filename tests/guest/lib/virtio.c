@@ -120,9 +120,14 @@ int vdev_check_ids(unsigned int slot, uint32_t class_rev, uint16_t id)
 	uint32_t bar0 = pci_read32(0, slot, 0, PCI_BAR0);
 	bool modern_only = pci_read16(0, slot, 0, 2) >= 0x1040;
 
-	/* A modern-only device: revision 1, no legacy BAR0. */
-	if (modern_only)
+	/* A modern-only device: revision 1, no legacy BAR0, device ID
+	 * 0x1040 + id; its subsystem IDs are free ("MAY reflect the PCI
+	 * Vendor and Device ID of the environment", 4.1.2.1: QEMU's 0x1100). */
+	if (modern_only) {
 		class_rev |= 1;
+		if (pci_read16(0, slot, 0, 2) == 0x1040 + id)
+			sub = (uint32_t)id << 16 | 0x1af4;
+	}
 	if (class != class_rev || sub != ((uint32_t)id << 16 | 0x1af4) ||
 	    (!modern_only && !(bar0 & 1)) || (modern_only && bar0)) {
 		printf("FAIL: class/rev %08x, subsystem %08x, BAR0 %08x\n",
