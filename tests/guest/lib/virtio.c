@@ -358,6 +358,12 @@ int vdev_negotiate(struct vdev *d, uint32_t want, uint32_t need)
 {
 	uint32_t host, must = need | d->offered;
 
+	/* ANY_LAYOUT is a legacy feature: with VERSION_1 any message
+	 * framing is allowed ("2.6.4 Message Framing"), and a modern device
+	 * need not offer the bit (QEMU's does not). */
+	if (d->modern)
+		must &= ~(1u << VIRTIO_F_ANY_LAYOUT);
+
 	vdev_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	vdev_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE |
 			VIRTIO_CONFIG_S_DRIVER);
