@@ -27,8 +27,12 @@ LDLIBS		:= -laio -lz -llz4 -lzstd -llzma -pthread
 
 VMM_SRCS	:= $(sort $(wildcard vmm/*.c vmm/*/*.c))
 VMM_LIB_SRCS	:= $(filter-out vmm/main.c,$(VMM_SRCS))
-VMM_OBJS	:= $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
-VMM_LIB_OBJS	:= $(VMM_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+# The guest's /init for --rootfs: a static program carried inside lightvm
+# (vmm/rootfs/init_blob.S), so every binary that links the VMM links it.
+ROOTFS_INIT	:= $(BUILD)/rootfs/lightvm-init
+INIT_BLOB	:= $(BUILD)/obj/vmm/rootfs/init_blob.o
+VMM_OBJS	:= $(VMM_SRCS:%.c=$(BUILD)/obj/%.o) $(INIT_BLOB)
+VMM_LIB_OBJS	:= $(VMM_LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(INIT_BLOB)
 
 UNIT_SRCS	:= $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJS	:= $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -38,7 +42,7 @@ CHECK_LIBS	:= $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 SAN_FLAGS	:= -fsanitize=address,undefined -fno-omit-frame-pointer \
 		   -fno-sanitize-recover=undefined
 SAN_OBJS	:= $(VMM_LIB_SRCS:%.c=$(BUILD)/san/%.o) \
-		   $(UNIT_SRCS:%.c=$(BUILD)/san/%.o)
+		   $(UNIT_SRCS:%.c=$(BUILD)/san/%.o) $(INIT_BLOB)
 
 # Host-side benchmark helpers (bench/blk.sh, bench/net.sh); blk-service
 # links the VMM's objects like the unit tests do.
@@ -58,6 +62,14 @@ lightvm: $(VMM_OBJS)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(ROOTFS_INIT): vmm/rootfs/guest/init.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -Os $(WARN) -std=gnu11 -D_GNU_SOURCE -s -o $@ $<
+
+$(INIT_BLOB): vmm/rootfs/init_blob.S $(ROOTFS_INIT)
+	@mkdir -p $(dir $@)
+	$(CC) -c -DINIT_PATH='"$(ROOTFS_INIT)"' -o $@ $<
 
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -122,7 +134,7 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 	ar rcs $@ $^
 
 $(FUZZ_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o \
-		$(FUZZ_BUILD)/obj/tests/fuzz/common.o $(FUZZ_LIB)
+		$(FUZZ_BUILD)/obj/tests/fuzz/common.o $(FUZZ_LIB) $(INIT_BLOB)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 fuzz-bins: $(FUZZ_BINS)

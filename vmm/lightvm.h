@@ -30,6 +30,7 @@ enum lightvm_exit {
 #define LIGHTVM_MAX_CPUS	64
 #define LIGHTVM_MAX_DISKS	8
 #define LIGHTVM_MAX_NETS	4
+#define LIGHTVM_MAX_FS		4
 
 enum pvm_mode {
 	PVM_AUTO,		/* detect the host */
@@ -76,6 +77,15 @@ struct net_config {
 	enum virtio_transport_kind transport;
 };
 
+/* --fs, --share and --rootfs: a virtio-fs device. */
+struct fs_config {
+	const char *socket;		/* --fs: a running backend's socket */
+	const char *dir;		/* --share/--rootfs: we run virtiofsd */
+	const char *tag;		/* the name the guest mounts */
+	bool readonly;			/* host-enforced (--share ...,ro) */
+	bool root;			/* the guest's root (--rootfs) */
+};
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;
@@ -93,6 +103,12 @@ struct vm_config {
 	struct disk_config disks[LIGHTVM_MAX_DISKS];
 	unsigned int nr_nets;
 	struct net_config nets[LIGHTVM_MAX_NETS];
+	unsigned int nr_fs;
+	struct fs_config fs[LIGHTVM_MAX_FS];
+	const char *rootfs;		/* --rootfs DIR */
+	bool rootfs_rw;			/* --rw: no overlay */
+	char **cmd;			/* after --: what the guest runs */
+	int cmd_argc;
 };
 
 #define MEM_DEFAULT	(256ULL << 20)

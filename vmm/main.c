@@ -13,6 +13,7 @@
 
 #include "lightvm.h"
 #include "machine.h"
+#include "rootfs/rootfs.h"
 
 /* Catch a missing or unreadable file before any KVM work is done. */
 static int check_input(const char *what, const char *path)
@@ -113,6 +114,11 @@ int main(int argc, char **argv)
 		return EXIT_VMM_ERROR;
 	}
 	log_verbosity = cfg.verbose;
+	if (machine_check(&cfg) < 0 ||
+	    (cfg.rootfs && rootfs_prepare(&cfg) < 0)) {
+		log_msg("%s", err_msg());
+		return EXIT_VMM_ERROR;
+	}
 	if (check_input("kernel", cfg.kernel) < 0 ||
 	    check_input("initrd", cfg.initrd) < 0) {
 		log_msg("%s", err_msg());
@@ -139,7 +145,13 @@ int main(int argc, char **argv)
 	ret = vm_run(vm);
 	t_run = monotonic_ms();
 	console_restore(vm->con);
-	if (ret > EXIT_GUEST_MAX)
+	/* The guest's init cannot mount a root it has no driver for; say
+	 * that, not what the panic after it looks like. */
+	if (cfg.rootfs && ret != EXIT_TIMEOUT && ret < EXIT_SIGNAL_BASE &&
+	    !machine_root_fs_driven(vm)) {
+		log_msg("--rootfs: the guest kernel never drove the virtio-fs device: it needs CONFIG_VIRTIO_FS (and CONFIG_OVERLAY_FS) built in");
+		ret = EXIT_VMM_ERROR;
+	} else if (ret > EXIT_GUEST_MAX)
 		log_msg("%s (exit %d)", vm->exit_reason, ret);
 	else
 		log_debug(1, "%s (exit %d)", vm->exit_reason, ret);

@@ -53,13 +53,30 @@ void lightvm_usage(FILE *f)
 "                         transport (both): the virtio-PCI interfaces the\n"
 "                         device offers: transitional (default: legacy\n"
 "                         and modern), modern (virtio 1.x only) or legacy\n"
+"      --share DIR[,tag=T][,ro]\n"
+"                         share the host directory DIR over virtio-fs:\n"
+"                         lightvm runs Debian's virtiofsd for it (as root);\n"
+"                         the guest mounts it with `mount -t virtiofs T M`\n"
+"                         (tag default: DIR's last component); ro: the host\n"
+"                         refuses writes (a read-only bind mount)\n"
+"      --fs SOCKET,tag=T  virtio-fs on a vhost-user backend already\n"
+"                         listening at SOCKET\n"
+"      --rootfs DIR [--rw] [-- CMD [ARGS...]]\n"
+"                         boot with DIR as the guest's root over virtio-fs\n"
+"                         (a bzImage/ELF with CONFIG_VIRTIO_FS and\n"
+"                         CONFIG_OVERLAY_FS); writes go to a tmpfs overlay\n"
+"                         unless --rw; run CMD (default: a shell) on the\n"
+"                         console, in the current directory when it is\n"
+"                         inside DIR, and exit with its status\n"
 "  -v, --verbose          more detail on stderr (repeat for more)\n"
 "  -h, --help             this text\n"
 "      --version          print the version\n"
 "\n"
 "Exit status:\n"
 "  0        clean shutdown/reboot, or the guest wrote 0 to port 0xf4\n"
-"  1-119    the guest wrote this status to port 0xf4 (120-255 read as 119)\n"
+"  1-119    the guest wrote this status to port 0xf4 (120-255 read as 119);\n"
+"           with --rootfs: CMD's exit status, 119 for 119-255 (the real\n"
+"           status is printed) and for a CMD killed by a signal\n"
 "  120      the guest kernel panicked\n"
 "  121      triple fault or unexpected reset\n"
 "  122      KVM internal error or failed VM entry (RIP and bytes printed)\n"
@@ -158,6 +175,10 @@ enum {
 	OPT_VERSION,
 	OPT_DISK,
 	OPT_NET,
+	OPT_FS,
+	OPT_SHARE,
+	OPT_ROOTFS,
+	OPT_RW,
 };
 
 static const struct option long_opts[] = {
@@ -178,6 +199,10 @@ static const struct option long_opts[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
+	{ "fs", required_argument, NULL, OPT_FS },
+	{ "share", required_argument, NULL, OPT_SHARE },
+	{ "rootfs", required_argument, NULL, OPT_ROOTFS },
+	{ "rw", no_argument, NULL, OPT_RW },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -384,6 +409,132 @@ static int parse_net(struct vm_config *cfg, const char *arg)
 	return 0;
 }
 
+/*
+ * --fs SOCKET,tag=T and --share DIR[,tag=T][,ro]: a virtio-fs device on
+ * a running vhost-user backend, or on a virtiofsd we start for DIR.  The
+ * tag is what the guest mounts ("mount -t virtiofs T /mnt"): 1-36 bytes
+ * (5.11.4: "tag is the name of the file system ... UTF-8 ... up to 36
+ * bytes"), printable, unique.  Strings live in fs_args like disk_args.
+ */
+static char fs_args[LIGHTVM_MAX_FS][4096 + 64];
+
+static int check_tag(const char *opt, const char *arg, const char *tag)
+{
+	const char *p;
+
+	for (p = tag; *p; p++)
+		if (!isgraph((unsigned char)*p) || *p & 0x80)
+			break;
+	if (*p || !*tag || strlen(tag) > 36) {
+		err_set("%s %s: the tag must be 1-36 printable characters without spaces",
+			opt, arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int add_fs(struct vm_config *cfg, const char *opt, const char *arg,
+		  struct fs_config **out, char **rest)
+{
+	char *buf;
+
+	if (empty_arg(opt, arg) < 0)
+		return -1;
+	if (cfg->nr_fs == LIGHTVM_MAX_FS) {
+		err_set("%s %s: at most %d virtio-fs devices", opt, arg,
+			LIGHTVM_MAX_FS);
+		return -1;
+	}
+	if (strlen(arg) >= sizeof(fs_args[0]) - 40) {	/* + a default tag */
+		err_set("%s: argument too long", opt);
+		return -1;
+	}
+	buf = fs_args[cfg->nr_fs];
+	strcpy(buf, arg);
+	*out = &cfg->fs[cfg->nr_fs];
+	memset(*out, 0, sizeof(**out));
+	*rest = strchr(buf, ',');
+	if (*rest)
+		*(*rest)++ = '\0';
+	if (!*buf) {
+		err_set("%s %s: no path before the options", opt, arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The last path component, as the default tag of --share DIR. */
+static const char *default_tag(char *buf)
+{
+	char *end = buf + strlen(buf), *slash, *tag = end + 1;
+	size_t n;
+
+	/* fs_args has room after the path's NUL for this copy. */
+	while (end > buf + 1 && end[-1] == '/')
+		end--;
+	slash = end;
+	while (slash > buf && slash[-1] != '/')
+		slash--;
+	if (slash == end)
+		return "hostroot";	/* DIR is / */
+	n = (size_t)(end - slash);
+	if (n > 36)
+		n = 36;		/* check_tag's limit */
+	memcpy(tag, slash, n);
+	tag[n] = '\0';
+	return tag;
+}
+
+static int parse_fs(struct vm_config *cfg, int c, const char *arg)
+{
+	const char *opt = c == OPT_FS ? "--fs" : "--share";
+	struct fs_config *fc;
+	char *next, *flag;
+	unsigned int i;
+
+	if (add_fs(cfg, opt, arg, &fc, &next) < 0)
+		return -1;
+	if (c == OPT_FS)
+		fc->socket = fs_args[cfg->nr_fs];
+	else
+		fc->dir = fs_args[cfg->nr_fs];
+	while (next) {
+		flag = next;
+		next = strchr(flag, ',');
+		if (next)
+			*next++ = '\0';
+		if (!strncmp(flag, "tag=", 4)) {
+			if (check_tag(opt, arg, flag + 4) < 0)
+				return -1;
+			fc->tag = flag + 4;
+		} else if (c == OPT_SHARE && !strcmp(flag, "ro")) {
+			fc->readonly = true;
+		} else {
+			err_set("%s %s: unknown option '%s' (use tag=T%s)", opt,
+				arg, flag, c == OPT_SHARE ? ", ro" : "");
+			return -1;
+		}
+	}
+	if (!fc->tag) {
+		if (c == OPT_FS) {
+			err_set("--fs %s: give the tag the backend serves (tag=T)",
+				arg);
+			return -1;
+		}
+		fc->tag = default_tag(fs_args[cfg->nr_fs]);
+		if (check_tag(opt, arg, fc->tag) < 0)
+			return -1;
+	}
+	for (i = 0; i < cfg->nr_fs; i++) {
+		if (!strcmp(cfg->fs[i].tag, fc->tag)) {
+			err_set("%s %s: tag '%s' is taken", opt, arg, fc->tag);
+			return -1;
+		}
+	}
+	cfg->nr_fs++;
+	return 0;
+}
+
 static int parse_one(struct vm_config *cfg, int c, const char *arg)
 {
 	unsigned long n;
@@ -461,8 +612,50 @@ static int parse_one(struct vm_config *cfg, int c, const char *arg)
 		return parse_disk(cfg, arg);
 	case OPT_NET:
 		return parse_net(cfg, arg);
+	case OPT_FS:
+	case OPT_SHARE:
+		return parse_fs(cfg, c, arg);
+	case OPT_ROOTFS:
+		cfg->rootfs = arg;
+		return empty_arg("--rootfs", arg);
+	case OPT_RW:
+		cfg->rootfs_rw = true;
+		return 0;
 	}
 	return -1;
+}
+
+/* --rootfs DIR: the root's virtio-fs device, read-only on the host
+ * unless --rw, under a tag no other device may use. */
+#define ROOTFS_TAG	"lightvm-root"
+
+static int finish_rootfs(struct vm_config *cfg)
+{
+	struct fs_config *fc;
+	unsigned int i;
+
+	if (cfg->initrd) {
+		err_set("--rootfs brings its own initramfs: drop -i");
+		return -1;
+	}
+	for (i = 0; i < cfg->nr_fs; i++) {
+		if (!strcmp(cfg->fs[i].tag, ROOTFS_TAG)) {
+			err_set("tag '%s' is taken by --rootfs", ROOTFS_TAG);
+			return -1;
+		}
+	}
+	if (cfg->nr_fs == LIGHTVM_MAX_FS) {
+		err_set("--rootfs: at most %d virtio-fs devices in all",
+			LIGHTVM_MAX_FS);
+		return -1;
+	}
+	fc = &cfg->fs[cfg->nr_fs++];
+	memset(fc, 0, sizeof(*fc));
+	fc->dir = cfg->rootfs;
+	fc->tag = ROOTFS_TAG;
+	fc->readonly = !cfg->rootfs_rw;
+	fc->root = true;
+	return 0;
 }
 
 void options_defaults(struct vm_config *cfg)
@@ -507,7 +700,9 @@ int options_parse(struct vm_config *cfg, int argc, char **argv)
 	opterr = 0;
 	argv++;
 	argc--;
-	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:vh", long_opts,
+	/* '+': stop at the first non-option, so everything after "--" (or
+	 * a stray word) stays in place for the check below. */
+	while ((c = getopt_long(argc, argv, "+:k:i:p:m:c:vh", long_opts,
 				NULL)) != -1) {
 		if (c == 'h') {
 			lightvm_usage(stdout);
@@ -533,8 +728,22 @@ int options_parse(struct vm_config *cfg, int argc, char **argv)
 		if (parse_one(cfg, c, optarg) < 0)
 			return -1;
 	}
-	if (optind < argc) {
-		err_set("unexpected argument '%s'", argv[optind]);
+	if (optind < argc || (optind > 1 && !strcmp(argv[optind - 1], "--"))) {
+		if (strcmp(argv[optind - 1], "--")) {
+			err_set("unexpected argument '%s'", argv[optind]);
+			return -1;
+		}
+		if (!cfg->rootfs) {
+			err_set("a command after -- needs --rootfs DIR");
+			return -1;
+		}
+		cfg->cmd = argv + optind;
+		cfg->cmd_argc = argc - optind;
+	}
+	if (cfg->rootfs && finish_rootfs(cfg) < 0)
+		return -1;
+	if (cfg->rootfs_rw && !cfg->rootfs) {
+		err_set("--rw applies to --rootfs");
 		return -1;
 	}
 	if (!cfg->kernel) {

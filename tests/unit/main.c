@@ -20,6 +20,7 @@ static Suite *(*const suites[])(void) = {
 	blk_suite,
 	net_suite,
 	modern_suite,
+	vhost_suite,
 	boot_suite,
 	loader_suite,
 };

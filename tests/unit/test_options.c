@@ -52,6 +52,23 @@ static const struct bad_case bad[] = {
 	/* Control characters from the command line do not break the line
 	 * (found by the options fuzzer). */
 	{ { "lightvm", "run", "-k", "k", "-m", "1\n2" }, "-m 1?2: not a size" },
+	{ { "lightvm", "run", "-k", "k", "--", "ls" }, "needs --rootfs" },
+	{ { "lightvm", "run", "-k", "k", "--rw" }, "--rw applies to --rootfs" },
+	{ { "lightvm", "run", "-k", "k", "--rootfs", "/", "-i", "x" },
+	  "drop -i" },
+	{ { "lightvm", "run", "-k", "k", "--fs", "/s" }, "give the tag" },
+	{ { "lightvm", "run", "-k", "k", "--fs", "/s,ro" }, "unknown option 'ro'" },
+	{ { "lightvm", "run", "-k", "k", "--share", "/a,tag=" }, "1-36 printable" },
+	{ { "lightvm", "run", "-k", "k", "--share",
+	    "/a,tag=0123456789012345678901234567890123456" }, "1-36 printable" },
+	{ { "lightvm", "run", "-k", "k", "--share", "/a,tag=a b" }, "1-36 printable" },
+	{ { "lightvm", "run", "-k", "k", "--share", "/a,bogus" },
+	  "unknown option 'bogus'" },
+	{ { "lightvm", "run", "-k", "k", "--share", ",tag=x" }, "no path" },
+	{ { "lightvm", "run", "-k", "k", "--share", "/x/d", "--share", "/y/d" },
+	  "tag 'd' is taken" },
+	{ { "lightvm", "run", "-k", "k", "--share", "/a,tag=lightvm-root",
+	    "--rootfs", "/" }, "taken by --rootfs" },
 	{ { "lightvm", "fr\rob\x1b[2J" }, "unknown command 'fr?ob?[2J'" },
 };
 
@@ -126,20 +143,32 @@ END_TEST
 
 START_TEST(missing_files_exit_code)
 {
-	static const char *const cases[][6] = {
+	static const char *const cases[][8] = {
 		{ "lightvm", "run", "-k", "/nonexistent/kernel" },
 		{ "lightvm", "run", "-k", "/" },
 		{ "lightvm", "run", "-k", "/proc/self/exe", "-i" },
+		{ "lightvm", "run", "-k", "/proc/self/exe", "--share",
+		  "/nonexistent/dir" },
+		{ "lightvm", "run", "-k", "/proc/self/exe", "--share",
+		  "/proc/self/exe" },
+		{ "lightvm", "run", "-k", "/proc/self/exe", "--rootfs",
+		  "/nonexistent/dir", "--" },
+		{ "lightvm", "run", "-k", "/proc/self/exe", "--rootfs",
+		  "/proc/sys", "--" },
 	};
 	static const char *const want[] = {
 		"kernel /nonexistent/kernel: No such file or directory",
 		"kernel /: not a regular file",
 		"needs an argument",
+		"--share /nonexistent/dir: No such file or directory",
+		"not a directory",
+		"--rootfs /nonexistent/dir: No such file or directory",
+		"--rootfs /proc/sys: no executable /bin/sh in it",
 	};
 	char err[1024];
 	unsigned int i;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		ck_assert_int_eq(run_binary(cases[i], err, sizeof(err)),
 				 EXIT_VMM_ERROR);
 		ck_assert_msg(strstr(err, want[i]), "'%s' lacks '%s'", err,
@@ -192,12 +221,51 @@ START_TEST(good_command_line)
 	ck_assert_int_eq(cfg.pvm, PVM_AUTO);
 
 	ck_assert_int_eq(options_parse(&cfg, 10, (char **)argv2), 0);
+	ck_assert_uint_eq(cfg.nr_fs, 0);
+	ck_assert_ptr_null(cfg.cmd);
 	ck_assert_uint_eq(cfg.timeout_ms, 2500);
 	ck_assert_str_eq(cfg.console_log, "log");
 	ck_assert_int_eq(cfg.pvm, PVM_ON);
 	ck_assert_int_eq(cfg.elf_entry, ELF_ENTRY_64);
 	ck_assert_uint_eq(cfg.mem_size, MEM_DEFAULT);
 	ck_assert_uint_eq(cfg.cpus, 1);
+}
+END_TEST
+
+/* --share, --fs, --rootfs and the command after --. */
+START_TEST(fs_command_line)
+{
+	const char *argv[] = { "lightvm", "run", "-k", "k", "--share",
+			       "/srv/data/", "--share", "/tmp,tag=scratch,ro",
+			       "--fs", "/run/vfs.sock,tag=ext", "--rootfs", "/",
+			       "--", "sh", "-c", "exit 42", "--", NULL };
+	const char *argv2[] = { "lightvm", "run", "-k", "k", "--rootfs",
+				"/r", "--rw", NULL };
+	struct vm_config cfg;
+
+	ck_assert_int_eq(options_parse(&cfg, 17, (char **)argv), 0);
+	ck_assert_uint_eq(cfg.nr_fs, 4);
+	ck_assert_str_eq(cfg.fs[0].dir, "/srv/data/");
+	ck_assert_str_eq(cfg.fs[0].tag, "data");	/* the last component */
+	ck_assert(!cfg.fs[0].readonly);
+	ck_assert_str_eq(cfg.fs[1].tag, "scratch");
+	ck_assert(cfg.fs[1].readonly);
+	ck_assert_str_eq(cfg.fs[2].socket, "/run/vfs.sock");
+	ck_assert_ptr_null(cfg.fs[2].dir);
+	ck_assert_str_eq(cfg.fs[2].tag, "ext");
+	ck_assert(cfg.fs[3].root && cfg.fs[3].readonly);
+	ck_assert_str_eq(cfg.fs[3].dir, "/");
+	ck_assert_str_eq(cfg.fs[3].tag, "lightvm-root");
+	/* Everything after the first -- is the command, a later -- too. */
+	ck_assert_int_eq(cfg.cmd_argc, 4);
+	ck_assert_str_eq(cfg.cmd[0], "sh");
+	ck_assert_str_eq(cfg.cmd[2], "exit 42");
+	ck_assert_str_eq(cfg.cmd[3], "--");
+
+	ck_assert_int_eq(options_parse(&cfg, 7, (char **)argv2), 0);
+	ck_assert_uint_eq(cfg.nr_fs, 1);
+	ck_assert(!cfg.fs[0].readonly && cfg.rootfs_rw);
+	ck_assert_int_eq(cfg.cmd_argc, 0);	/* a shell */
 }
 END_TEST
 
@@ -252,6 +320,7 @@ Suite *options_suite(void)
 	tcase_add_test(tc, unreadable_initrd);
 	tcase_add_test(tc, help_and_version);
 	tcase_add_test(tc, good_command_line);
+	tcase_add_test(tc, fs_command_line);
 	tcase_add_test(tc, parse_after_an_error_mid_cluster);
 	tcase_add_test(tc, sizes);
 	suite_add_tcase(s, tc);

@@ -664,6 +664,12 @@ START_TEST(msix_mask_and_pending)
 	ck_assert_uint_eq(route(t, 0)->u.msi.address_lo, 0);
 	/* ...unmasking does, and delivers what was pending */
 	entry_mask(t, 0, false);
+	/* the hook hears of each vector (un)mask: a vhost-user device
+	 * hands out the irqfd only while the vector is deliverable */
+	ck_assert_uint_eq(t->msix_updates, 2);
+	ck_assert_int_eq(pci_msix_vector_fd(&t->pci, 0), fd0);
+	ck_assert_int_eq(pci_msix_vector_fd(&t->pci, 1), -1);
+	ck_assert_int_eq(pci_msix_vector_fd(&t->pci, MSIX_VECTORS), -1);
 	ck_assert_uint_eq(route(t, 0)->u.msi.address_lo, 0xfee00000);
 	ck_assert_uint_eq(route(t, 0)->u.msi.data, 0x4041);
 	ck_assert_uint_eq(route(t, 0)->type, KVM_IRQ_ROUTING_MSI);
@@ -677,7 +683,8 @@ START_TEST(msix_mask_and_pending)
 
 	/* function mask holds every vector back, per-vector bits intact */
 	msix_ctrl(t, 0xc000);
-	ck_assert_uint_eq(t->msix_updates, 2);
+	ck_assert_uint_eq(t->msix_updates, 3);
+	ck_assert_int_eq(pci_msix_vector_fd(&t->pci, 0), -1);
 	ck_assert(pci_msix_notify(&t->pci, 0));
 	ck_assert(pci_msix_notify(&t->pci, 1));
 	ck_assert_uint_eq(eventfd_count(fd0), 0);
@@ -698,7 +705,8 @@ START_TEST(msix_mask_and_pending)
 
 	/* disabled: refused, nothing recorded */
 	msix_ctrl(t, 0);
-	ck_assert_uint_eq(t->msix_updates, 4);
+	ck_assert_uint_eq(t->msix_updates, 8);
+	ck_assert_int_eq(pci_msix_vector_fd(&t->pci, 0), -1);
 	ck_assert(!t->msix_on);
 	ck_assert(!pci_msix_notify(&t->pci, 0));
 	ck_assert_uint_eq(pba(t), 0);

@@ -132,6 +132,15 @@ bool pci_msix_notify(struct pci_device *dev, unsigned int v)
 	return true;
 }
 
+int pci_msix_vector_fd(struct pci_device *dev, unsigned int v)
+{
+	struct msix *m = &dev->msix;
+
+	if (!m->table || v >= m->nr || !deliverable(m, v))
+		return -1;
+	return m->v[v].irqfd;
+}
+
 bool pci_msix_enabled(struct pci_device *dev)
 {
 	return dev->msix.table && ld(&dev->msix.enabled);
@@ -142,7 +151,7 @@ static void entry_write(struct pci_device *dev, unsigned int v,
 			unsigned int word, uint32_t val)
 {
 	struct msix *m = &dev->msix;
-	bool mask;
+	bool mask, was;
 
 	if (word != ENTRY_CTRL) {
 		pci_put_le32(m->table + v * ENTRY_SIZE + word, val);
@@ -154,11 +163,16 @@ static void entry_write(struct pci_device *dev, unsigned int v,
 	}
 	/* Bits 31:1 are reserved: read-only 0 here. */
 	mask = val & ENTRY_CTRL_MASKED;
+	was = vector_masked(m, v);
 	if (!mask && function_open(m))
 		route_sync(dev, v);
 	st(ctrl_word(m, v), mask ? ENTRY_CTRL_MASKED : 0u);
 	if (!mask)
 		fire_pending(dev, v);
+	/* A device that handed the vector's irqfd to someone else (a
+	 * vhost-user backend) must take it back while it is masked. */
+	if (mask != was && dev->ops && dev->ops->msix_update)
+		dev->ops->msix_update(dev, ld(&m->enabled));
 }
 
 /*

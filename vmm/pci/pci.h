@@ -84,7 +84,8 @@ struct pci_device_ops {
 	/* The guest wrote [off, off+len) of configuration space. */
 	void (*config_written)(struct pci_device *dev, unsigned int off,
 			       unsigned int len);
-	/* MSI-X was enabled or disabled, or the function mask changed. */
+	/* MSI-X was enabled or disabled, or the function mask or a
+	 * vector's mask changed. */
 	void (*msix_update)(struct pci_device *dev, bool enabled);
 	/* pci_destroy() is done with the device (it is unregistered and its
 	 * MSI-X state freed): free it.  Devices freed by their owner before
@@ -197,6 +198,11 @@ int pci_msix_init(struct pci_device *dev, unsigned int nr_vectors,
  * from any thread.  Returns false if v is out of range or MSI-X is off. */
 bool pci_msix_notify(struct pci_device *dev, unsigned int v);
 bool pci_msix_enabled(struct pci_device *dev);
+/* The irqfd of vector v while it is deliverable (MSI-X on, neither the
+ * function nor the vector masked), else -1: whoever writes it interrupts
+ * the guest directly, so hand it out only while this says so - the
+ * msix_update hook runs whenever the answer may have changed. */
+int pci_msix_vector_fd(struct pci_device *dev, unsigned int v);
 /* Unbind and free the vectors; a no-op the second time (pci_destroy()
  * calls it for every device still registered). */
 void pci_msix_destroy(struct pci_device *dev);

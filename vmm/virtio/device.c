@@ -77,6 +77,17 @@ int virtio_dev_init(struct virtio_dev *dev, struct vm *vm,
 	pthread_cond_init(&dev->drained, NULL);
 	pthread_mutex_init(&dev->irq_lock, NULL);
 	pthread_mutex_init(&dev->notify_lock, NULL);
+	/* The queues' kick eventfds exist from here on, so a device that
+	 * hands them to a vhost-user backend can do so before it is on the
+	 * bus (virtio_dev_cleanup() closes them). */
+	for (i = 0; i < nr_vqs; i++) {
+		dev->notify_fd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (dev->notify_fd[i] < 0) {
+			err_set("%s: eventfd: %s", name, strerror(errno));
+			virtio_dev_cleanup(dev);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -103,6 +114,8 @@ static void msix_update(struct pci_device *pci, bool enabled)
 	struct virtio_dev *dev = (struct virtio_dev *)pci;
 
 	__atomic_store_n(&dev->msix_on, enabled, __ATOMIC_RELEASE);
+	if (dev->ops->irq_changed)
+		dev->ops->irq_changed(dev);
 }
 
 static const struct pci_device_ops virtio_pci_ops = {
@@ -125,13 +138,6 @@ int virtio_dev_plug(struct virtio_dev *dev, uint32_t class_code,
 				      VIRTIO_PCI_DEVICE_BASE + dev->device_id - 1,
 			class_code, modern_only ? 1 : VIRTIO_PCI_ABI_VERSION,
 			VIRTIO_PCI_VENDOR, dev->device_id, &virtio_pci_ops, dev);
-	for (i = 0; i < dev->nr_vqs; i++) {
-		dev->notify_fd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (dev->notify_fd[i] < 0) {
-			err_set("%s: eventfd: %s", dev->name, strerror(errno));
-			return -1;
-		}
-	}
 	if (pci_msix_init(&dev->pci, dev->nr_vqs + 1, 1) < 0)
 		return -1;
 	dev->msix_ready = true;

@@ -112,7 +112,8 @@ int virtio_iothread_start(struct virtio_dev *dev)
 	}
 	if (watch(dev, dev->ctl_fd, TAG_CTL) < 0)
 		return -1;
-	for (i = 0; i < dev->nr_vqs; i++)
+	/* A vhost-user backend reads the kicks itself. */
+	for (i = 0; i < dev->nr_vqs && !dev->external_queues; i++)
 		if (watch(dev, dev->notify_fd[i], i) < 0)
 			return -1;
 	if (dev->backend_fd >= 0) {

@@ -208,6 +208,9 @@ struct virtio_dev_ops {
 	void (*destroy)(struct virtio_dev *dev);
 	/* -v: one line of device-specific detail (may be NULL). */
 	void (*describe)(struct virtio_dev *dev, char *buf, size_t len);
+	/* Under the PCI core's cfg_lock, never dev->lock (may be NULL):
+	 * MSI-X was switched, or a vector (un)masked. */
+	void (*irq_changed)(struct virtio_dev *dev);
 };
 
 struct virtio_stats {
@@ -270,6 +273,8 @@ struct virtio_dev {
 	bool notify_mmio_assigned;	/* modern: one address per queue */
 	uint64_t notify_mmio;		/* the notify region's address */
 
+	bool external_queues;		/* a vhost-user backend serves the
+					 * rings: notify_fd are its kicks */
 	int epoll_fd;			/* I/O thread */
 	int ctl_fd;			/* eventfd: re-check state / stop */
 	int backend_fd;			/* the device's completion fd or -1 */
@@ -462,6 +467,24 @@ void virtio_print_stats(struct vm *vm);
 struct virtio_dev *virtio_blk_new(struct vm *vm, const struct disk_config *dc);
 int virtio_blk_create(struct vm *vm, const struct disk_config *dc);
 void virtio_blk_free(struct virtio_dev *dev);
+
+/* ---- virtio-fs through a vhost-user backend (fs.c) ---- */
+#define VIRTIO_FS_QUEUE_SIZE	128	/* QEMU's vhost-user-fs default */
+#define VIRTIO_FS_CLASS		0x018000	/* mass storage, other */
+#define VIRTIO_FS_TAG_LEN	36
+
+/* Build and register a virtio-fs device for `fc`: start virtiofsd for a
+ * directory or attach to fc->socket.  The device is modern-only (virtio
+ * 1.x has no legacy virtio-fs). */
+int virtio_fs_create(struct vm *vm, const struct fs_config *fc);
+/* Build one on an already-connected vhost-user socket without
+ * registering it (tests: one end of a socketpair). */
+struct virtio_dev *virtio_fs_new(struct vm *vm, const struct fs_config *fc,
+				 int sock);
+void virtio_fs_free(struct virtio_dev *dev);
+/* Whether the guest's driver ever set DRIVER_OK on the device that
+ * carries fc->root, so main.c can tell a kernel without virtio-fs. */
+bool virtio_fs_root_driven(struct vm *vm);
 
 /* ---- virtio-net (net.c) ---- */
 #define VIRTIO_NET_QUEUE_SIZE	256
