@@ -428,8 +428,32 @@ def options_seeds():
                         'tap0,mac=52:54:00:12:34:56', '--net', 'tap1'),
         'bzimage': argv('run', '--guest-decompress', '-k', 'bz', '--pvm',
                         '-m2G', '-c64', '--timeout=0.5'),
+        'fs': argv('run', '-k', 'k', '--share', '/srv/d,tag=data,ro',
+                   '--fs', '/run/s.sock,tag=ext', '--rootfs', '/', '--rw',
+                   '--', 'sh', '-c', 'exit 42'),
         'help': argv('--help'),
         'bad': argv('run', '-vk', 'k', '-Z', '--mem', '10X'),
+    }
+
+
+# vhost: byte 0 odd = a session (the rest is the backend's stream), even =
+# one reply checked alone (request, fd count, bytes).
+def vu_reply(req, payload):
+    return u32(req) + u32(0x5) + u32(len(payload)) + payload
+
+
+def vhost_seeds():
+    setup = (vu_reply(1, u64(0x175000000)) + vu_reply(15, u64(0x8c2b)) +
+             vu_reply(17, u64(2)) + vu_reply(3, u64(0)))
+    acks = b''.join(vu_reply(r, u64(0)) for r in (2, 5, 8, 9, 10, 13, 12, 18))
+    stop = vu_reply(11, u32(1) + u32(7))
+    return {
+        'session-virtiofsd': u8(1) + setup + acks + stop,
+        'session-no-protocol': u8(1) + vu_reply(1, u64(1 << 32)),
+        'session-nack': u8(1) + setup + vu_reply(2, u64(1)),
+        'reply-features': u8(0) + u8(1) + u8(0) + vu_reply(1, u64(1 << 32)),
+        'reply-vring-base': u8(0) + u8(11) + u8(0) +
+                            vu_reply(11, u32(0) + u32(3)),
     }
 
 
@@ -442,6 +466,7 @@ def main():
     write('elf', e)
     write('bzimage', b)
     write('options', options_seeds())
+    write('vhost', vhost_seeds())
 
 
 if __name__ == '__main__':
