@@ -94,8 +94,10 @@ boot() {
 	done
 	shift
 	start=$(date +%s%3N)
-	timeout -k 10 $((timeout + 60)) "${BOOT_PREFIX[@]}" "$LIGHTVM" run "$@" --timeout "$timeout" \
-		--console-log "$log" </dev/null >"$log.stderr" 2>&1
+	# lightvm's own options first: with --rootfs, what follows -- in
+	# "$@" is the guest's command.
+	timeout -k 10 $((timeout + 60)) "${BOOT_PREFIX[@]}" "$LIGHTVM" run --timeout "$timeout" \
+		--console-log "$log" "$@" </dev/null >"$log.stderr" 2>&1
 	rc=$?
 	secs=$(( ($(date +%s%3N) - start) / 1000 ))
 	cat "$log.stderr" >>"$log"
@@ -602,7 +604,11 @@ user_space_cases() {
 		-k "$BZ" -i "$OUT/busybox.cpio" "${MEM[@]}" -c 2 \
 		-p "lightvm.script=nproc lightvm.nproc=2 $FAST"
 	debian_user
+	virtiofs_cases
 }
+
+# shellcheck source=tests/boot/virtiofs-cases.sh
+. "$ROOT/tests/boot/virtiofs-cases.sh"
 
 if [ "$TIER" = vmx ]; then
 	user_space_cases

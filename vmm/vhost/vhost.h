@@ -176,6 +176,8 @@ struct virtiofsd {
 	pid_t pid;			/* 0: not running */
 	char dir[64];			/* our private directory... */
 	char socket[128];		/* ...holding its socket */
+	char root[128];			/* ...where it sees DIR */
+	char log[128];			/* ...and its messages */
 	const char *shared;		/* the directory it serves */
 };
 
@@ -183,14 +185,17 @@ struct virtiofsd {
  * readable directory.  0, or -1 with err_set() naming the problem. */
 int virtiofsd_check(const char *dir);
 /*
- * Start virtiofsd serving `dir` (read-only when ro: a read-only bind
- * mount in a mount namespace of its own, so the host enforces it) and
+ * Start virtiofsd serving `dir` (through a bind mount in a mount
+ * namespace of its own; read-only when ro, so the host enforces it) and
  * wait for its socket.  The child dies with us (PR_SET_PDEATHSIG).
  * 0, or -1 with err_set(): no virtiofsd, DIR not a readable directory,
  * the daemon exited or never listened.
  */
 int virtiofsd_start(struct virtiofsd *d, const char *dir, bool ro,
 		    const char *cache);
+/* The last line virtiofsd logged, quoted, for an error message. */
+const char *virtiofsd_last_words(const struct virtiofsd *d, char *buf,
+				 size_t len);
 /* Whether it is still running (reaps it when it is not). */
 bool virtiofsd_alive(struct virtiofsd *d);
 /* SIGTERM, then SIGKILL after a grace period; remove its socket. */

@@ -8,12 +8,12 @@
  * Its socket lives in a directory of our own (mode 0700), so no other
  * user can race us to it.  It serves exactly one front-end connection and
  * exits when that closes, which is also how it ends when we are killed
- * outright; PR_SET_PDEATHSIG covers the time before we connect.  Read-only
- * shares are enforced by the host kernel, not by asking the guest: the
- * child enters a mount namespace of its own where DIR is a read-only bind
- * mount, so the server itself gets EROFS for any write (this virtiofsd
- * has no read-only option).  That needs CAP_SYS_ADMIN, as virtiofsd's own
- * namespace sandbox does.
+ * outright; PR_SET_PDEATHSIG covers the time before we connect.  It runs
+ * in a mount namespace of its own and serves a bind mount of DIR there
+ * (see child()).  Read-only shares are enforced by the host kernel, not by
+ * asking the guest: that bind mount is read-only, so the server itself
+ * gets EROFS for any write (this virtiofsd has no read-only option).  All
+ * this needs CAP_SYS_ADMIN, as virtiofsd's own namespace sandbox does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,7 +54,7 @@ static void __attribute__((noreturn)) child(const struct virtiofsd *d,
 					    const char *dir, bool ro,
 					    const char *cache, pid_t parent)
 {
-	char sock_arg[160], src_arg[4200], cache_arg[32];
+	char sock_arg[160], src_arg[160], cache_arg[32];
 	const char *level = log_verbosity >= 2 ? "log_level=info" :
 						 "log_level=err";
 	sigset_t all;
@@ -73,34 +73,83 @@ static void __attribute__((noreturn)) child(const struct virtiofsd *d,
 		if (null > 2)
 			close(null);
 	}
-	/* stdout carries the guest console: keep the server off it. */
+	/* stdout carries the guest console and stderr is the user's: the
+	 * server's messages go to its log, which lightvm quotes when the
+	 * server fails (-vv: straight to stderr). */
+	if (log_verbosity < 2) {
+		int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			      0600);
+
+		if (fd >= 0)
+			dup2(fd, 2);
+	}
 	dup2(2, 1);
 	close_range(3, ~0U, 0);
-	if (ro) {
-		if (unshare(CLONE_NEWNS) < 0)
-			child_fail("a mount namespace for the read-only share",
-				   dir);
-		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-		    mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-		    mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY,
-			  NULL) < 0)
-			child_fail("a read-only bind mount", dir);
-	}
+	/*
+	 * virtiofsd's namespace sandbox pivot_root()s into its source, which
+	 * fails for "/" itself (EBUSY: the new root would be the current
+	 * one).  So it serves a bind mount of DIR in a mount namespace of
+	 * our own: any DIR works, / included, and for ro the bind mount is
+	 * read-only, so the host refuses the guest's writes.
+	 */
+	if (unshare(CLONE_NEWNS) < 0)
+		child_fail("a mount namespace for the share", dir);
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount(dir, d->root, NULL, MS_BIND | MS_REC, NULL) < 0)
+		child_fail("a bind mount of the share", dir);
+	if (ro && mount(NULL, d->root, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY,
+			NULL) < 0)
+		child_fail("a read-only bind mount", dir);
 	snprintf(sock_arg, sizeof(sock_arg), "--socket-path=%s", d->socket);
-	snprintf(src_arg, sizeof(src_arg), "source=%s", dir);
+	snprintf(src_arg, sizeof(src_arg), "source=%s", d->root);
 	snprintf(cache_arg, sizeof(cache_arg), "cache=%s", cache);
 	execl(VIRTIOFSD_PATH, "virtiofsd", sock_arg, "-o", src_arg, "-o",
 	      cache_arg, "-o", level, (char *)NULL);
 	child_fail("exec " VIRTIOFSD_PATH, dir);
 }
 
+const char *virtiofsd_last_words(const struct virtiofsd *d, char *buf,
+				 size_t len)
+{
+	char tail[512], *line, *end;
+	ssize_t n = -1;
+	off_t size;
+	int fd;
+
+	snprintf(buf, len, "no message");
+	fd = d->log[0] ? open(d->log, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd < 0)
+		return buf;
+	size = lseek(fd, 0, SEEK_END);
+	if (size > 0)
+		n = pread(fd, tail, sizeof(tail) - 1,
+			  size > (off_t)sizeof(tail) - 1 ?
+			  size - (off_t)sizeof(tail) + 1 : 0);
+	close(fd);
+	if (n <= 0)
+		return buf;
+	tail[n] = '\0';
+	end = tail + n;
+	while (end > tail && (end[-1] == '\n' || end[-1] == '\r'))
+		*--end = '\0';
+	line = strrchr(tail, '\n');
+	line = line ? line + 1 : tail;
+	if (*line)
+		snprintf(buf, len, "\"%s\"", line);
+	return buf;
+}
+
 static void remove_socket(struct virtiofsd *d)
 {
+	if (d->log[0])
+		unlink(d->log);
 	if (d->socket[0])
 		unlink(d->socket);
+	if (d->root[0])
+		rmdir(d->root);
 	if (d->dir[0])
 		rmdir(d->dir);
-	d->socket[0] = d->dir[0] = '\0';
+	d->socket[0] = d->root[0] = d->dir[0] = d->log[0] = '\0';
 }
 
 static int check_dir(const char *dir)
@@ -157,6 +206,14 @@ int virtiofsd_start(struct virtiofsd *d, const char *dir, bool ro,
 		return -1;
 	}
 	snprintf(d->socket, sizeof(d->socket), "%s/virtiofsd.sock", d->dir);
+	snprintf(d->root, sizeof(d->root), "%s/share", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/virtiofsd.log", d->dir);
+	if (mkdir(d->root, 0700) < 0) {
+		err_set("virtiofsd: %s: %s", d->root, strerror(errno));
+		d->root[0] = '\0';
+		remove_socket(d);
+		return -1;
+	}
 	d->pid = fork();
 	if (d->pid < 0) {
 		err_set("virtiofsd: fork: %s", strerror(errno));
@@ -174,11 +231,14 @@ int virtiofsd_start(struct virtiofsd *d, const char *dir, bool ro,
 		pid_t r = waitpid(d->pid, &status, WNOHANG);
 
 		if (r == d->pid) {
+			char words[300];
+
 			d->pid = 0;
-			err_set("virtiofsd for %s exited (%s %d) before listening",
+			err_set("virtiofsd for %s exited (%s %d) before listening: %s",
 				dir, WIFEXITED(status) ? "status" : "signal",
 				WIFEXITED(status) ? WEXITSTATUS(status) :
-						    WTERMSIG(status));
+						    WTERMSIG(status),
+				virtiofsd_last_words(d, words, sizeof(words)));
 			remove_socket(d);
 			return -1;
 		}

@@ -80,13 +80,22 @@ static struct virtio_fs *to_fs(struct virtio_dev *dev)
 static void backend_failed(struct virtio_fs *fs, const char *why)
 {
 	struct virtio_dev *dev = &fs->dev;
-	char msg[320];
+	char msg[480];
 
 	if (fs->dead)
 		return;
 	fs->dead = true;
-	if (fs->daemon.pid && !virtiofsd_alive(&fs->daemon))
-		snprintf(msg, sizeof(msg), "virtiofsd exited (%s)", why);
+	char words[160];
+	unsigned int i;
+
+	/* Ours closed the socket as it died: let it finish dying (a few
+	 * ms), so the message can say so. */
+	for (i = 0; fs->daemon.pid && i < 50 && virtiofsd_alive(&fs->daemon); i++)
+		usleep(4000);
+	if (fs->daemon.pid == 0 && fs->daemon.socket[0])
+		snprintf(msg, sizeof(msg), "virtiofsd exited (%s; its last message: %s)",
+			 why, virtiofsd_last_words(&fs->daemon, words,
+						   sizeof(words)));
 	else
 		snprintf(msg, sizeof(msg), "%s", why);
 	if (fs->poll_fd >= 0 && fs->vu.fd >= 0)
@@ -311,8 +320,8 @@ static void fs_describe(struct virtio_dev *dev, char *buf, size_t len)
 			direct++;
 	snprintf(buf, len,
 		 "vhost-user backend %s%s; %u of %u rings signal through KVM irqfds, %llu signals forwarded by lightvm, %llu call switches",
-		 fs->daemon.pid ? "virtiofsd for " : "at ",
-		 fs->daemon.pid ? fs->fc->dir : fs->fc->socket, direct, FS_NR_VQS,
+		 fs->fc->dir ? "virtiofsd for " : "at ",
+		 fs->fc->dir ? fs->fc->dir : fs->fc->socket, direct, FS_NR_VQS,
 		 (unsigned long long)fs->calls_forwarded,
 		 (unsigned long long)fs->call_switches);
 	if (fs->dead)

@@ -108,7 +108,8 @@ static void api_mount(const char *src, const char *dst, const char *type,
 		      const char *data)
 {
 	mkdir(dst, 0755);
-	if (mount(src, dst, type, MS_NOSUID, data) < 0)
+	if (mount(src, dst, type, MS_NOSUID, data) < 0 &&
+	    !(errno == ENODEV && !strcmp(type, "devpts")))	/* optional */
 		fprintf(stderr, "lightvm-init: warning: mount %s on %s: %s\n",
 			type, dst, strerror(errno));
 }
@@ -147,6 +148,39 @@ static void switch_root(void)
 		die("switching to the new root: %s", strerror(errno));
 }
 
+/*
+ * /dev/console cannot be a controlling terminal (the kernel opens it
+ * "noctty"): give the command the tty behind it - the last one listed in
+ * /sys/class/tty/console/active, the one console= named last.
+ */
+static void console_stdio(void)
+{
+	char active[128], path[160], *name;
+	ssize_t n;
+	int fd;
+
+	fd = open("/sys/class/tty/console/active", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, active, sizeof(active) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	active[n] = '\0';
+	active[strcspn(active, "\n")] = '\0';
+	name = strrchr(active, ' ');
+	name = name ? name + 1 : active;
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+}
+
 static int run_command(void)
 {
 	static char *shell[] = { "/bin/sh", NULL };
@@ -161,6 +195,7 @@ static int run_command(void)
 		/* A session of its own with the console as controlling
 		 * terminal: job control and Ctrl-C work in a shell. */
 		setsid();
+		console_stdio();
 		ioctl(0, TIOCSCTTY, 1);
 		if (chdir(cwd) < 0 && chdir("/") < 0)
 			_exit(127);
@@ -181,6 +216,65 @@ static int run_command(void)
 	return 128 + WTERMSIG(status);
 }
 
+/* Dirty + Writeback from /proc/meminfo, in KiB (-1: unreadable). */
+static long unwritten_kb(void)
+{
+	char buf[4096], *p;
+	long total = 0;
+	ssize_t n;
+	int fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if ((p = strstr(buf, "\nDirty:")))
+		total += strtol(p + 7, NULL, 10);
+	if ((p = strstr(buf, "\nWriteback:")))
+		total += strtol(p + 11, NULL, 10);
+	return total;
+}
+
+/*
+ * Flush everything before reporting, but never hang on it: a file
+ * system whose server died (a --share whose virtiofsd was killed) can
+ * block sync() for ever.  It runs in a child; we wait as long as the
+ * amount of unwritten data keeps going down, and give up after 5 s
+ * without progress.
+ */
+static void sync_bounded(void)
+{
+	long last = unwritten_kb(), now;
+	unsigned int stalled = 0;
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		sync();
+		return;
+	}
+	if (!pid) {
+		sync();
+		_exit(0);
+	}
+	for (;;) {
+		usleep(100 * 1000);
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return;
+		now = unwritten_kb();
+		if (now >= 0 && now < last) {
+			last = now;
+			stalled = 0;
+		} else if (++stalled >= 50) {
+			fprintf(stderr, "lightvm-init: sync made no progress for 5 s (%ld KiB unwritten); giving up on it\n",
+				now);
+			return;
+		}
+	}
+}
+
 int main(void)
 {
 	int code;
@@ -194,7 +288,7 @@ int main(void)
 	setenv("HOME", "/root", 1);
 	setenv("TERM", term, 1);
 	code = run_command();
-	sync();
+	sync_bounded();
 	if (ioperm(EXIT_PORT, 1, 1) == 0)
 		outb((unsigned char)code, EXIT_PORT);
 	/* Not under lightvm (no exit port): power off. */
