@@ -43,7 +43,7 @@ done
 # lives in /var/tmp, which no guest mounts over.
 list=/var/tmp/lightvm-bench-200m.list
 find /usr/lib /usr/share -xdev -type f -size +64k -readable -printf '%s %p\n' 2>/dev/null |
-	sort -k2 | awk 'BEGIN { t = 0 } { if (t >= 200 * 1048576) exit; t += $1; print $2 }' >"$list"
+	sort -k2 | awk 'BEGIN { t = 0 } t < 200 * 1048576 { t += $1; print $2 }' >"$list"
 read_cmd="xargs cat <$list | wc -c"
 
 base="console=ttyS0 reboot=k panic=-1 pci=conf1 rodata=off quiet"
@@ -56,16 +56,20 @@ time_run() {
 	local out=$1 log=$2 t0 t1
 	shift 2
 	t0=$EPOCHREALTIME
-	"$@" </dev/null >"$log" 2>&1 || true
+	"$@" </dev/null >>"$log" 2>&1 || true
 	t1=$EPOCHREALTIME
 	echo "$t1 - $t0" | bc -l >>"$out"
 }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
+# virtiofsd's namespace sandbox cannot pivot_root into / itself: serve a
+# bind mount of / from a mount namespace of its own, as lightvm does.
 start_virtiofsd() {
 	rm -f "$tmp/vfsd.sock"
-	"$VIRTIOFSD" --socket-path="$tmp/vfsd.sock" -o source=/ -o cache=always \
-		-o log_level=err 2>"$tmp/vfsd.err" &
+	mkdir -p "$tmp/root"
+	unshare -m sh -c 'mount --make-rprivate / && mount --rbind / "$1" && shift && exec "$@"' \
+		sh "$tmp/root" "$VIRTIOFSD" --socket-path="$tmp/vfsd.sock" \
+		-o source="$tmp/root" -o cache=always -o log_level=err 2>"$tmp/vfsd.err" &
 	vfsd_pid=$!
 	for _ in $(seq 1 500); do
 		[ -S "$tmp/vfsd.sock" ] && return 0
@@ -77,7 +81,7 @@ start_virtiofsd() {
 
 # bench NAME CMD: every VMM, RUNS times interleaved.
 bench() {
-	local name=$1 cmd=$2 i q
+	local name=$1 cmd="$2; echo bench-done" i q
 	local quoted=${cmd//\"/\\\"}
 
 	for ((i = 0; i < RUNS; i++)); do
@@ -104,10 +108,16 @@ bench() {
 	v=$(median <"$tmp/$name.vfs")
 	printf '  %-22s lightvm %7.2f s   qemu-9p %7.2f s (%.2fx)   qemu-virtiofs %7.2f s (%.2fx)\n' \
 		"$name" "$l" "$n" "$(echo "$l / $n" | bc -l)" "$v" "$(echo "$l / $v" | bc -l)"
-	# What each guest printed last: the same answer, or the run is void.
+	# What each guest printed: the same answer, and every run finished
+	# its command, or the figures are void.
 	for q in lightvm 9p vfs; do
-		printf '  %-22s   %-8s printed: %s\n' "" "$q" \
-			"$(grep -E '^[0-9]+\s*$' "$tmp/$name.$q.log" | tail -n 1 | tr -d '\r')"
+		printf '  %-22s   %-8s printed: %-12s runs finished: %s of %s\n' "" "$q" \
+			"$(grep -E '^[0-9]+\s*$' "$tmp/$name.$q.log" | tail -n 1 | tr -d '\r')" \
+			"$(grep -c bench-done "$tmp/$name.$q.log")" "$RUNS"
+		if [ "$(grep -c bench-done "$tmp/$name.$q.log")" != "$RUNS" ]; then
+			echo "  VOID: $q did not finish every run; its log ends:"
+			tail -n 5 "$tmp/$name.$q.log" | sed 's/^/      /'
+		fi
 	done
 }
 

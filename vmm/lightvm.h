@@ -31,6 +31,7 @@ enum lightvm_exit {
 #define LIGHTVM_MAX_DISKS	8
 #define LIGHTVM_MAX_NETS	4
 #define LIGHTVM_MAX_FS		4
+#define LIGHTVM_MAX_MODULES	16	/* besides -i, module 0 */
 
 enum pvm_mode {
 	PVM_AUTO,		/* detect the host */
@@ -105,6 +106,12 @@ struct vm_config {
 	struct net_config nets[LIGHTVM_MAX_NETS];
 	unsigned int nr_fs;
 	struct fs_config fs[LIGHTVM_MAX_FS];
+	unsigned int nr_modules;	/* Multiboot: --module FILE[,STRING] */
+	struct {
+		const char *path;
+		const char *string;	/* NULL: the file's path */
+	} modules[LIGHTVM_MAX_MODULES];
+	bool testdev;			/* --testdev: QEMU's pc-testdev */
 	const char *rootfs;		/* --rootfs DIR */
 	bool rootfs_rw;			/* --rw: no overlay */
 	char **cmd;			/* after --: what the guest runs */

@@ -20,7 +20,8 @@ void lightvm_usage(FILE *f)
 	fprintf(f,
 "usage: lightvm run -k KERNEL [options]\n"
 "\n"
-"Boot KERNEL (ELF64 vmlinux or test kernel, or bzImage) in a KVM VM.\n"
+"Boot KERNEL (ELF64 vmlinux or test kernel, bzImage, or a Multiboot v1\n"
+"kernel: ELF32 or a.out kludge) in a KVM VM.\n"
 "\n"
 "  -k, --kernel FILE      kernel: ELF64 (PVH note or 64-bit entry) or bzImage\n"
 "  -i, --initrd FILE      initial ramdisk\n"
@@ -68,13 +69,21 @@ void lightvm_usage(FILE *f)
 "                         unless --rw; run CMD (default: a shell) on the\n"
 "                         console, in the current directory when it is\n"
 "                         inside DIR, and exit with its status\n"
+"      --module FILE[,STRING]\n"
+"                         Multiboot kernels: another module after -i's\n"
+"                         (repeatable, up to 16); its string is \"FILE\" or\n"
+"                         \"FILE STRING\", as QEMU's -initrd entries\n"
+"      --testdev          QEMU's pc-testdev: latch at 0xe0, page flush at\n"
+"                         0xe4, ISA IRQ lines at 0x2000+N, 64K of MMIO\n"
+"                         memory at 0xff000000\n"
 "  -v, --verbose          more detail on stderr (repeat for more)\n"
 "  -h, --help             this text\n"
 "      --version          print the version\n"
 "\n"
 "Exit status:\n"
 "  0        clean shutdown/reboot, or the guest wrote 0 to port 0xf4\n"
-"  1-119    the guest wrote this status to port 0xf4 (120-255 read as 119);\n"
+"  1-119    the guest wrote this status to port 0xf4 (a 1-, 2- or 4-byte\n"
+"           write: the value written; 120 and above read as 119);\n"
 "           with --rootfs: CMD's exit status, 119 for 119-255 (the real\n"
 "           status is printed) and for a CMD killed by a signal\n"
 "  120      the guest kernel panicked\n"
@@ -179,6 +188,8 @@ enum {
 	OPT_SHARE,
 	OPT_ROOTFS,
 	OPT_RW,
+	OPT_MODULE,
+	OPT_TESTDEV,
 };
 
 static const struct option long_opts[] = {
@@ -203,6 +214,8 @@ static const struct option long_opts[] = {
 	{ "share", required_argument, NULL, OPT_SHARE },
 	{ "rootfs", required_argument, NULL, OPT_ROOTFS },
 	{ "rw", no_argument, NULL, OPT_RW },
+	{ "module", required_argument, NULL, OPT_MODULE },
+	{ "testdev", no_argument, NULL, OPT_TESTDEV },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -535,6 +548,40 @@ static int parse_fs(struct vm_config *cfg, int c, const char *arg)
 	return 0;
 }
 
+/* --module FILE[,STRING]: a Multiboot module after -i's; STRING (which
+ * may contain commas and spaces) follows the path in its command line. */
+static char module_args[LIGHTVM_MAX_MODULES][4096];
+
+static int parse_module(struct vm_config *cfg, const char *arg)
+{
+	char *buf, *comma;
+
+	if (empty_arg("--module", arg) < 0)
+		return -1;
+	if (cfg->nr_modules == LIGHTVM_MAX_MODULES) {
+		err_set("--module %s: at most %d modules besides -i", arg,
+			LIGHTVM_MAX_MODULES);
+		return -1;
+	}
+	if (strlen(arg) >= sizeof(module_args[0])) {
+		err_set("--module: argument too long");
+		return -1;
+	}
+	buf = module_args[cfg->nr_modules];
+	strcpy(buf, arg);
+	comma = strchr(buf, ',');
+	if (comma)
+		*comma++ = '\0';
+	if (!*buf) {
+		err_set("--module %s: no file before the comma", arg);
+		return -1;
+	}
+	cfg->modules[cfg->nr_modules].path = buf;
+	cfg->modules[cfg->nr_modules].string = comma;
+	cfg->nr_modules++;
+	return 0;
+}
+
 static int parse_one(struct vm_config *cfg, int c, const char *arg)
 {
 	unsigned long n;
@@ -620,6 +667,11 @@ static int parse_one(struct vm_config *cfg, int c, const char *arg)
 		return empty_arg("--rootfs", arg);
 	case OPT_RW:
 		cfg->rootfs_rw = true;
+		return 0;
+	case OPT_MODULE:
+		return parse_module(cfg, arg);
+	case OPT_TESTDEV:
+		cfg->testdev = true;
 		return 0;
 	}
 	return -1;

@@ -63,3 +63,37 @@ GUEST_HT_OBJS	:= $(patsubst $(GUEST_SRC)/%.c,$(GUEST_OBJ)/%.o,\
 $(GUEST_BUILD)/hostile_transport.elf: $(GUEST_HT_OBJS)
 .SECONDARY: $(GUEST_HT_OBJS)
 -include $(GUEST_HT_OBJS:.o=.d)
+
+# The Multiboot test kernel, twice (tests/guest/multiboot.c): as an ELF32
+# (linked 64-bit with the plain header and the Multiboot entry, then
+# rewrapped by objcopy, as QEMU wants a 32-bit ELF) and as a flat binary
+# whose header carries the a.out kludge addresses.  Both run unchanged
+# under qemu-system-x86_64 -kernel.
+GUEST_MB	:= $(GUEST_BUILD)/multiboot.elf $(GUEST_BUILD)/multiboot-aout.bin
+
+guest: $(GUEST_MB)
+
+$(GUEST_OBJ)/multiboot_header.o: $(GUEST_SRC)/multiboot_header.S $(GUEST_SRC)/guest.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+$(GUEST_OBJ)/multiboot_header_aout.o: $(GUEST_SRC)/multiboot_header.S $(GUEST_SRC)/guest.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -DAOUT_KLUDGE -c -o $@ $<
+
+$(GUEST_OBJ)/multiboot-elf64.elf: $(GUEST_OBJ)/multiboot_header.o \
+		$(GUEST_OBJ)/multiboot.o $(GUEST_LIB_OBJS) $(GUEST_SRC)/guest.ld
+	$(CC) $(GUEST_LDFLAGS) -Wl,-e,multiboot_entry -o $@ $(filter %.o,$^)
+
+$(GUEST_BUILD)/multiboot.elf: $(GUEST_OBJ)/multiboot-elf64.elf
+	objcopy -O elf32-i386 $< $@
+
+$(GUEST_OBJ)/multiboot-aout.elf: $(GUEST_OBJ)/multiboot_header_aout.o \
+		$(GUEST_OBJ)/multiboot.o $(GUEST_LIB_OBJS) $(GUEST_SRC)/guest.ld
+	$(CC) $(GUEST_LDFLAGS) -Wl,-e,multiboot_entry -o $@ $(filter %.o,$^)
+
+$(GUEST_BUILD)/multiboot-aout.bin: $(GUEST_OBJ)/multiboot-aout.elf
+	objcopy -O binary $< $@
+
+.SECONDARY: $(GUEST_OBJ)/multiboot.o $(GUEST_OBJ)/multiboot-elf64.elf \
+	$(GUEST_OBJ)/multiboot-aout.elf

@@ -86,6 +86,8 @@ IN_NS=()
 run_case() {
 	local name=$1 expected=$2 timeout=$3 kernel=$4
 	local elf=$GUEST_DIR/$kernel.elf log=$LOG_DIR/$name.log
+	# A name with a dot is a file name as it is (multiboot-aout.bin).
+	case $kernel in *.*) elf=$GUEST_DIR/$kernel ;; esac
 	local guard=$((timeout + GUARD_EXTRA)) start rc
 	shift 4
 
@@ -950,6 +952,9 @@ check_hostile_transport hostile-modern-blk-dev	blk	transport=modern
 check_hostile_transport hostile-transport-blk-4g blk \
 	'case=pfn ram=0x100000000' -m 4G
 check_hostile_transport_valgrind
+
+# shellcheck source=tests/guest/multiboot-cases.sh
+. "$(dirname "$0")/multiboot-cases.sh"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

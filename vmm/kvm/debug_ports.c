@@ -5,9 +5,12 @@
  * the VM with that status - the same port QEMU's isa-debug-exit uses, so
  * test kernels run under both.
  *
- * Status 0 means success and 1..119 pass through; 120 and above would
- * collide with lightvm's own codes, so they are reported as 119 with a
- * warning naming the real value.
+ * The status is the value written, at any width - an 8-bit "outb", a
+ * 16-bit "outw" or a 32-bit "outl" (QEMU test kernels often use the
+ * last): 0 means success and 1..119 pass through; anything above would
+ * collide with lightvm's own codes, so it is reported as 119 with a
+ * warning naming the real value.  (QEMU's isa-debug-exit exits with
+ * (value << 1) | 1 instead: 0 written is 1 there, 0 here.)
  */
 #include <string.h>
 
@@ -30,21 +33,24 @@ static void exit_io(void *opaque, uint64_t off, uint8_t *data,
 		    unsigned int len, bool is_write)
 {
 	struct vm *vm = opaque;
-	unsigned int status;
+	unsigned int status, i;
+	uint32_t value;
 
 	(void)off;
 	if (!is_write) {
 		memset(data, 0xff, len);
 		return;
 	}
-	status = data[0];
+	for (value = 0, i = 0; i < len && i < 4; i++)
+		value |= (uint32_t)data[i] << (8 * i);
+	status = value;
 	if (status > EXIT_GUEST_MAX) {
-		log_warn("guest wrote %u to the exit port; reporting %d", status,
+		log_warn("guest wrote %u to the exit port; reporting %d", value,
 			 EXIT_GUEST_MAX);
 		status = EXIT_GUEST_MAX;
 	}
-	vm_request_stop(vm, (int)status, "guest wrote %u to the exit port",
-			data[0]);
+	vm_request_stop(vm, (int)status, "guest wrote %u to the exit port (%u-byte write)",
+			value, len);
 }
 
 int debug_ports_init(struct vm *vm)

@@ -133,9 +133,10 @@ static void err_prefix_path(const char *path)
 int kernel_load(struct guest_mem *gm, const struct vm_config *cfg,
 		struct boot_image *bi)
 {
+	struct mb_header mbh;
+	size_t len, mb_off;
 	uint8_t *buf;
-	size_t len;
-	int ret;
+	int ret, mb;
 
 	memset(bi, 0, sizeof(*bi));
 	if (!cfg->kernel) {
@@ -145,13 +146,18 @@ int kernel_load(struct guest_mem *gm, const struct vm_config *cfg,
 	if (file_read_all("kernel", cfg->kernel, KERNEL_MAX, &buf, &len) < 0)
 		return -1;
 
-	if (len >= 4 && !memcmp(buf, "\177ELF", 4)) {
-		ret = elf_load(gm, buf, len, cfg->elf_entry, bi);
-	} else if (len >= 0x206 && !memcmp(buf + 0x202, "HdrS", 4)) {
+	/* QEMU's order: a bzImage, else a Multiboot header, else ELF. */
+	if (len >= 0x206 && !memcmp(buf + 0x202, "HdrS", 4)) {
 		/* boot.rst: the "HdrS" magic at 0x202 marks protocol 2.00+. */
 		ret = bzimage_load(gm, buf, len, cfg->guest_decompress, bi);
+	} else if ((mb = multiboot_find(buf, len, &mbh, &mb_off)) != 0) {
+		ret = mb < 0 ? -1 : multiboot_load(gm, buf, len, &mbh, mb_off, bi);
+		if (mb < 0)
+			err_set("Multiboot header cut off by the end of the file");
+	} else if (len >= 4 && !memcmp(buf, "\177ELF", 4)) {
+		ret = elf_load(gm, buf, len, cfg->elf_entry, bi);
 	} else {
-		err_set("not an ELF or bzImage");
+		err_set("not an ELF, bzImage or Multiboot kernel");
 		ret = -1;
 	}
 	free(buf);

@@ -79,6 +79,7 @@ void e820_build(const struct guest_mem *gm, struct e820_map *map);
 enum boot_protocol {
 	BOOT_LINUX64,	/* 64-bit boot protocol: RSI = boot_params */
 	BOOT_PVH,	/* PVH: 32-bit flat, EBX = hvm_start_info */
+	BOOT_MULTIBOOT,	/* Multiboot v1: 32-bit flat, EAX magic, EBX info */
 };
 
 struct boot_image {
@@ -90,6 +91,7 @@ struct boot_image {
 	size_t setup_len;	/* bytes of the header present in the image */
 	uint64_t initrd_max;	/* highest address an initrd byte may use */
 	uint32_t cmdline_size;	/* max command-line length, without NUL */
+	uint32_t mb_flags;	/* Multiboot: the header's flags */
 	char desc[96];		/* what was booted, for -v */
 };
 
@@ -105,6 +107,40 @@ int bzimage_load(struct guest_mem *gm, const uint8_t *buf, size_t len,
  * The caller frees *out.  max_out bounds the output size. */
 int payload_decompress(const uint8_t *in, size_t len, size_t max_out,
 		       uint8_t **out, size_t *out_len, const char **method);
+/* ---- Multiboot v1 (multiboot.c) ---- */
+#define MB_BOOT_MAGIC		0x2BADB002u	/* EAX at entry */
+#define MB_INFO_ADDR		PVH_INFO_ADDR	/* EBX at entry */
+#define MB_MAX_MODULES		64
+
+struct mb_header {
+	uint32_t flags;
+	/* flags bit 16 (the a.out kludge) only: */
+	uint32_t header_addr, load_addr, load_end_addr, bss_end_addr;
+	uint32_t entry_addr;
+};
+
+struct mb_module {
+	const uint8_t *data;
+	size_t len;
+	const char *string;	/* what the kernel sees as its command line */
+};
+
+/* A valid header (magic, checksum) in the first 8 KiB: 1 with *h and its
+ * file offset, 0 when there is none, -1 when it is cut off. */
+int multiboot_find(const uint8_t *buf, size_t len, struct mb_header *h,
+		   size_t *off);
+/* Load the image as the header says (a.out kludge or ELF32). */
+int multiboot_load(struct guest_mem *gm, const uint8_t *buf, size_t len,
+		   const struct mb_header *h, size_t off, struct boot_image *bi);
+/* The information structure, memory map, modules and command line. */
+int multiboot_info_build(struct guest_mem *gm, const struct boot_image *bi,
+			 const char *cmdline, const struct mb_module *mods,
+			 unsigned int nr_mods);
+
+/* The above from the command line: -p, -i and --module files. */
+int multiboot_boot_setup(struct guest_mem *gm, const struct boot_image *bi,
+			 const struct vm_config *cfg);
+
 /* Read `path` and dispatch to the ELF or bzImage loader. */
 int kernel_load(struct guest_mem *gm, const struct vm_config *cfg,
 		struct boot_image *bi);
@@ -229,6 +265,8 @@ struct serial;
 struct console;
 struct rtc;
 struct i8042;
+struct fw_cfg;
+struct testdev;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -246,6 +284,8 @@ struct vm {
 	struct serial *uart;
 	struct rtc *rtc;
 	struct i8042 *kbd;
+	struct fw_cfg *fw_cfg;
+	struct testdev *testdev;	/* --testdev only */
 
 	pthread_mutex_t stop_lock;
 	bool stopping;
@@ -323,6 +363,12 @@ void i8042_destroy(struct vm *vm);
 int rtc_init(struct vm *vm);
 void rtc_destroy(struct vm *vm);
 int debug_ports_init(struct vm *vm);
+/* fw_cfg.c: QEMU's fw_cfg, I/O interface (signature, ID, RAM, CPUs). */
+int fw_cfg_init(struct vm *vm);
+void fw_cfg_destroy(struct vm *vm);
+/* testdev.c: QEMU's pc-testdev (--testdev). */
+int testdev_init(struct vm *vm);
+void testdev_destroy(struct vm *vm);
 uint64_t monotonic_ms(void);
 
 #endif

@@ -69,7 +69,9 @@ int vcpu_setup_boot_regs(struct vcpu *v)
 	struct vm *vm = v->vm;
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
-	bool pvh = vm->boot.proto == BOOT_PVH;
+	/* PVH and Multiboot both enter 32-bit flat, paging off. */
+	bool pvh = vm->boot.proto == BOOT_PVH ||
+		   vm->boot.proto == BOOT_MULTIBOOT;
 
 	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
 		goto fail;
@@ -105,7 +107,13 @@ int vcpu_setup_boot_regs(struct vcpu *v)
 	regs.rflags = 2;	/* bit 1 is reserved-one; IF clear */
 	regs.rip = vm->boot.entry;
 	regs.rsp = BOOT_STACK_TOP;
-	if (pvh)
+	if (vm->boot.proto == BOOT_MULTIBOOT) {
+		/* 3.2: "EAX Must contain the magic value 0x2BADB002";
+		 * "EBX Must contain the 32-bit physical address of the
+		 * Multiboot information structure". */
+		regs.rax = MB_BOOT_MAGIC;
+		regs.rbx = MB_INFO_ADDR;
+	} else if (pvh)
 		regs.rbx = PVH_INFO_ADDR;
 	else
 		regs.rsi = BOOT_PARAMS_ADDR;

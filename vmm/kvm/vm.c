@@ -190,7 +190,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	if (cpuid_setup(vm) < 0)
 		return -1;
 	if (console_init(vm, cfg->console_log) < 0 || serial_init(vm) < 0 ||
-	    i8042_init(vm) < 0 || rtc_init(vm) < 0 || debug_ports_init(vm) < 0)
+	    i8042_init(vm) < 0 || rtc_init(vm) < 0 || debug_ports_init(vm) < 0 ||
+	    fw_cfg_init(vm) < 0 || (cfg->testdev && testdev_init(vm) < 0))
 		return -1;
 	return irq_routing_init(vm);
 }
@@ -214,7 +215,15 @@ int vm_setup_boot(struct vm *vm)
 		goto out;
 	if (kernel_load(&vm->mem, cfg, bi) < 0)
 		goto out;
-	if (cfg->initrd) {
+	if (bi->proto == BOOT_MULTIBOOT) {
+		/* Its own command line and modules (-i is module 0). */
+		if (multiboot_boot_setup(&vm->mem, bi, cfg) < 0)
+			goto out;
+	} else if (cfg->nr_modules) {
+		err_set("--module is for Multiboot kernels; %s is not one",
+			cfg->kernel);
+		goto out;
+	} else if (cfg->initrd) {
 		if (file_read_all("initrd", cfg->initrd, vm->mem.low_size,
 				  &initrd, &initrd_len) < 0)
 			goto out;
@@ -229,15 +238,20 @@ int vm_setup_boot(struct vm *vm)
 		goto out;
 	if (bi->proto == BOOT_PVH)
 		ret = pvh_info_build(&vm->mem, cmdline, initrd_gpa, initrd_len);
-	else
+	else if (bi->proto == BOOT_LINUX64)
 		ret = boot_params_build(&vm->mem, bi, cmdline, initrd_gpa,
 					initrd_len);
+	else
+		ret = 0;
 	if (ret < 0)
 		goto out;
 	ret = vcpu_setup_boot_regs(&vm->vcpus[0]);
 	log_debug(1, "kernel: %s; %s boot", bi->desc,
 		  bi->proto == BOOT_PVH ? "PVH (32-bit entry)" :
+		  bi->proto == BOOT_MULTIBOOT ? "Multiboot (32-bit entry)" :
 		  "64-bit boot protocol");
+	if (bi->proto == BOOT_MULTIBOOT)
+		goto out;	/* it logged its own command line */
 	if (initrd_len)
 		log_debug(1, "initrd: %zu bytes at 0x%llx", initrd_len,
 			  (unsigned long long)initrd_gpa);
@@ -497,6 +511,8 @@ void vm_destroy(struct vm *vm)
 	vm->uart = NULL;
 	i8042_destroy(vm);
 	rtc_destroy(vm);
+	fw_cfg_destroy(vm);
+	testdev_destroy(vm);
 	for (i = 0; i < LIGHTVM_MAX_CPUS; i++) {
 		if (vm->vcpus[i].run)
 			munmap(vm->vcpus[i].run, vm->run_size);

@@ -32,6 +32,9 @@
 
 	.data
 	.balign 8
+	.globl mb_magic
+mb_magic:
+	.long 0
 	.globl boot_entry
 boot_entry:
 	.long 0				/* BOOT_ENTRY_PVH or BOOT_ENTRY_64 */
@@ -153,6 +156,23 @@ pvh_entry:
 	/* EBX is the only thing PVH hands over: save it first. */
 	movl %ebx, boot_info
 	movl $BOOT_ENTRY_PVH, boot_entry
+	jmp entry32
+
+/*
+ * Multiboot v1 (3.2): EAX = 0x2BADB002, EBX = the information structure,
+ * 32-bit flat, paging off - like PVH but for the magic, which start.c
+ * checks.  Only the Multiboot test kernels carry the header pointing
+ * here (tests/guest/multiboot_header.S).
+ */
+	.globl multiboot_entry
+multiboot_entry:
+	cli
+	cld
+	movl %eax, mb_magic
+	movl %ebx, boot_info
+	movl $BOOT_ENTRY_MULTIBOOT, boot_entry
+
+entry32:
 	lgdt gdt_desc
 	LOAD_DATA_SEGMENTS
 	movl $bsp_stack_top, %esp

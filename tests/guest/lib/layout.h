@@ -9,6 +9,7 @@
 /* How the kernel was entered (boot_entry): see start.c. */
 #define BOOT_ENTRY_PVH		1	/* 32-bit PVH entry, EBX = start_info */
 #define BOOT_ENTRY_64		2	/* 64-bit entry, RSI = boot_params */
+#define BOOT_ENTRY_MULTIBOOT	3	/* Multiboot v1, EBX = its info */
 
 /* Our GDT uses the same selectors as the 64-bit boot protocol's. */
 #define SEL_CODE32		0x08

@@ -251,6 +251,10 @@ void pci_write32(unsigned int bus, unsigned int dev, unsigned int fn,
 /* ---- boot information and command line (start.c, cmdline.c) ---- */
 /* BOOT_ENTRY_PVH or BOOT_ENTRY_64 (layout.h), set by head.S. */
 extern uint32_t boot_entry;
+/* Multiboot entries: EAX at entry, and where the information is. */
+#define MB_BOOT_MAGIC		0x2BADB002u
+extern uint32_t mb_magic;
+extern uint64_t multiboot_info;
 const char *cmdline(void);
 /* Last "key=value" on the command line; value in decimal or 0x hex. */
 bool cmdline_get_uint(const char *key, uint64_t *val);

@@ -90,9 +90,33 @@ static int parse_boot_params(uint64_t info)
 	return copy_cmdline(pa);
 }
 
+uint64_t multiboot_info;
+
+/* Multiboot 3.3: flags bit 2 says cmdline is valid. */
+static int parse_multiboot(uint64_t info)
+{
+	const uint32_t *mbi;
+
+	if (mb_magic != MB_BOOT_MAGIC) {
+		printf("boot: Multiboot entry with EAX 0x%x, expected 0x%x\n",
+		       mb_magic, MB_BOOT_MAGIC);
+		return -1;
+	}
+	if (!info || info >= LOW_4G - 120) {
+		printf("boot: bad Multiboot information address 0x%lx\n", info);
+		return -1;
+	}
+	mbi = phys_to_virt(info);
+	multiboot_info = info;
+	if (!(mbi[0] & (1u << 2)))
+		return copy_cmdline(0);
+	return copy_cmdline(mbi[4]);
+}
+
 static const char *entry_name(uint32_t entry)
 {
-	return entry == BOOT_ENTRY_PVH ? "PVH" : "64-bit";
+	return entry == BOOT_ENTRY_PVH ? "PVH" :
+	       entry == BOOT_ENTRY_MULTIBOOT ? "Multiboot" : "64-bit";
 }
 
 void rt_start(uint32_t entry, uint64_t info)
@@ -104,6 +128,8 @@ void rt_start(uint32_t entry, uint64_t info)
 	pic_disable();
 	if (entry == BOOT_ENTRY_PVH)
 		r = parse_pvh(info);
+	else if (entry == BOOT_ENTRY_MULTIBOOT)
+		r = parse_multiboot(info);
 	else
 		r = parse_boot_params(info);
 	if (r < 0)
