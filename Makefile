@@ -104,7 +104,7 @@ include tests/tools/tools.mk
 # archive, so each harness links just the objects it reaches.
 FUZZ_CC		:= clang
 FUZZ_BUILD	:= $(BUILD)/fuzz
-FUZZERS		:= virtq blk net pci modern bzimage elf options vhost
+FUZZERS		:= virtq blk net pci modern bzimage elf options vhost multiboot
 FUZZ_SECONDS	?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all \

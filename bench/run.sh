@@ -11,3 +11,5 @@ fi
 ./blk.sh
 ./linux-boot.sh
 ./net.sh
+./rootfs.sh
+./multiboot.sh

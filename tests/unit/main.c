@@ -23,6 +23,7 @@ static Suite *(*const suites[])(void) = {
 	vhost_suite,
 	boot_suite,
 	loader_suite,
+	multiboot_suite,
 };
 
 int main(void)

@@ -1442,7 +1442,7 @@ START_TEST(test_kernel_load)
 	blob_free(&img);
 
 	cfg.kernel = write_file("junk", "MZ\x90\x00 hello", 10);
-	snprintf(msg, sizeof(msg), "kernel %s: not an ELF or bzImage",
+	snprintf(msg, sizeof(msg), "kernel %s: not an ELF, bzImage or Multiboot kernel",
 		 cfg.kernel);
 	expect_err(kernel_load(&gm, &cfg, &bi), msg);
 

@@ -17,6 +17,7 @@ Suite *virtq_suite(void);	/* test_virtq.c: the split-ring walker */
 Suite *blk_suite(void);		/* test_blk.c: virtio-blk requests, disks */
 Suite *net_suite(void);		/* test_net.c: virtio-net frames, taps, MACs */
 Suite *modern_suite(void);	/* test_modern.c: the modern virtio-PCI transport */
+Suite *multiboot_suite(void);	/* test_multiboot.c: the Multiboot v1 loader */
 Suite *vhost_suite(void);	/* test_vhost.c: vhost-user, virtio-fs, --rootfs */
 
 #endif
