@@ -13,7 +13,8 @@ pkgs=(
 	busybox-static cpio				# guest initramfs
 	linux-source-6.1 flex bison libelf-dev libssl-dev dwarves	# guest kernel
 	xz-utils lz4 zstd e2fsprogs iproute2 iputils-ping util-linux
-	qemu-system-x86					# side-by-side benchmarks
+	qemu-system-x86					# nested test host, side-by-side benchmarks
+	qemu-system-common				# virtiofsd (--share, --rootfs)
 )
 
 missing=()

@@ -111,10 +111,23 @@ virtiofs_cases() {
 	fi
 }
 
+# wait_for_line LOG PID TEXT: until the console log shows TEXT, PID
+# exits, or 120 s pass.
+wait_for_line() {
+	local i
+
+	for i in $(seq 1 1200); do
+		grep -q "$3" "$1" 2>/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # virtiofsd dies while the guest uses the share: lightvm says so, marks
 # the device broken, and the guest's command still ends and is reported.
 share_kill() {
-	local name=linux-share-kill log=$LOG_DIR/linux-share-kill.log d pid rc i vpid=""
+	local name=linux-share-kill log=$LOG_DIR/linux-share-kill.log d pid rc vpid=""
 
 	selected "$name" || return 0
 	d=$(share_dir kill)
@@ -125,11 +138,7 @@ share_kill() {
 		sh -c 'mount -t virtiofs data /mnt && cat /mnt/host.txt && echo share-mounted && sleep 5 && timeout -s KILL 10 cat /mnt/later.txt; echo "after-kill status $?"; exit 5' \
 		</dev/null >"$log.stderr" 2>&1 &
 	pid=$!
-	for i in $(seq 1 1200); do
-		grep -q share-mounted "$log" 2>/dev/null && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_for_line "$log" "$pid" share-mounted
 	# The server of this share only: lightvm -v names its pid.
 	vpid=$(sed -n "s|.*virtiofsd (pid \([0-9]*\)) serves $d .*|\1|p" "$log.stderr" | head -n 1)
 	[ -n "$vpid" ] && kill -KILL "$vpid"
@@ -151,7 +160,7 @@ share_kill() {
 
 # SIGTERM to lightvm mid-run: 143, and no virtiofsd survives it.
 rootfs_sigterm() {
-	local name=linux-rootfs-sigterm log=$LOG_DIR/linux-rootfs-sigterm.log pid rc i left
+	local name=linux-rootfs-sigterm log=$LOG_DIR/linux-rootfs-sigterm.log pid rc left
 
 	selected "$name" || return 0
 	rm -f "$log"
@@ -159,11 +168,7 @@ rootfs_sigterm() {
 		--timeout 300 --console-log "$log" -- sh -c 'echo guest-ready; sleep 600' \
 		</dev/null >"$log.stderr" 2>&1 &
 	pid=$!
-	for i in $(seq 1 1200); do
-		grep -q guest-ready "$log" 2>/dev/null && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_for_line "$log" "$pid" guest-ready
 	kill -TERM "$pid"
 	wait "$pid"
 	rc=$?
