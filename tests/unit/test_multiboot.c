@@ -465,6 +465,118 @@ START_TEST(info_refusals)
 }
 END_TEST
 
+/* ---- fw_cfg and pc-testdev through the port and MMIO buses ---- */
+
+static struct vm *bus_vm(struct vm_config *cfg)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+
+	ck_assert_ptr_nonnull(vm);
+	vm->cfg = cfg;
+	vm->vm_fd = vm->kvm_fd = -1;
+	vm->nr_cpus = cfg->cpus;
+	vm->mem = gm;
+	io_bus_init(&vm->pio, "port");
+	io_bus_init(&vm->mmio, "mmio");
+	return vm;
+}
+
+static void bus_vm_free(struct vm *vm)
+{
+	fw_cfg_destroy(vm);
+	testdev_destroy(vm);
+	io_bus_destroy(&vm->pio);
+	io_bus_destroy(&vm->mmio);
+	free(vm);
+}
+
+static void port_out(struct vm *vm, uint16_t port, uint32_t v, unsigned int len)
+{
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+			 (uint8_t)(v >> 24) };
+
+	ck_assert(io_bus_access(&vm->pio, port, b, len, true));
+}
+
+static uint32_t port_in(struct vm *vm, uint16_t port, unsigned int len)
+{
+	uint8_t b[4] = { 0 };
+
+	ck_assert(io_bus_access(&vm->pio, port, b, len, false));
+	return get32(b);
+}
+
+/* Select key, read n bytes from the data port. */
+static void fw_read(struct vm *vm, uint16_t key, uint8_t *buf, unsigned int n)
+{
+	unsigned int i;
+
+	port_out(vm, 0x510, key, 2);
+	for (i = 0; i < n; i++)
+		buf[i] = (uint8_t)port_in(vm, 0x511, 1);
+}
+
+START_TEST(fw_cfg_items)
+{
+	struct vm_config cfg = { .mem_size = 96ULL << 20, .cpus = 3 };
+	struct vm *vm = bus_vm(&cfg);
+	uint8_t b[16];
+	uint64_t ram;
+
+	ck_assert_int_eq(fw_cfg_init(vm), 0);
+	fw_read(vm, 0x00, b, 6);
+	ck_assert_int_eq(memcmp(b, "QEMU\0\0", 6), 0);	/* then zeros */
+	fw_read(vm, 0x01, b, 4);
+	ck_assert_uint_eq(get32(b), 1);		/* traditional, no DMA */
+	fw_read(vm, 0x03, b, 8);
+	memcpy(&ram, b, 8);
+	ck_assert_uint_eq(ram, 96ULL << 20);
+	fw_read(vm, 0x05, b, 2);
+	ck_assert_uint_eq(b[0] | b[1] << 8, 3);
+	fw_read(vm, 0x0f, b, 2);
+	ck_assert_uint_eq(b[0] | b[1] << 8, 3);
+	fw_read(vm, 0x19, b, 4);
+	ck_assert_uint_eq(get32(b), 0);		/* no files */
+	fw_read(vm, 0x1234, b, 4);
+	ck_assert_uint_eq(get32(b), 0);		/* unknown key */
+	/* A new selection starts again at offset 0; byte writes to the
+	 * selector and data writes change nothing. */
+	fw_read(vm, 0x00, b, 2);
+	port_out(vm, 0x510, 0x05, 1);
+	port_out(vm, 0x511, 0xff, 1);
+	b[0] = (uint8_t)port_in(vm, 0x511, 1);
+	ck_assert_uint_eq(b[0], 'M');	/* "QE" was read: then M */
+	/* A 2-byte read is not a data read. */
+	ck_assert_uint_eq(port_in(vm, 0x510, 2) & 0xffff, 0xffff);
+	bus_vm_free(vm);
+}
+END_TEST
+
+START_TEST(testdev_latch_and_iomem)
+{
+	struct vm_config cfg = { .mem_size = RAM, .cpus = 1, .testdev = true };
+	struct vm *vm = bus_vm(&cfg);
+	uint8_t b[4] = { 0x11, 0x22, 0x33, 0x44 }, r[4];
+	uint8_t *page = guest_ptr(&gm, 0x200000, 4096);
+
+	ck_assert_int_eq(testdev_init(vm), 0);
+	port_out(vm, 0xe0, 0xdeadbeef, 4);
+	port_out(vm, 0xe1, 0x42, 1);
+	ck_assert_uint_eq(port_in(vm, 0xe0, 4), 0xdead42ef);
+	ck_assert_uint_eq(port_in(vm, 0xeb, 1), 0xde);	/* the same latch */
+	ck_assert_uint_eq(port_in(vm, 0xe4, 4), 0);	/* flush reads 0 */
+	page[5] = 0x5a;
+	port_out(vm, 0xe4, 0x200123, 4);		/* the page stays */
+	ck_assert_uint_eq(page[5], 0x5a);
+	ck_assert(io_bus_access(&vm->mmio, 0xff00fffc, b, 4, true));
+	ck_assert(io_bus_access(&vm->mmio, 0xff00fffc, r, 4, false));
+	ck_assert_int_eq(memcmp(b, r, 4), 0);
+	/* Past the 64 KiB: not the device's. */
+	ck_assert(!io_bus_access(&vm->mmio, 0xff010000, r, 1, false));
+	bus_vm_free(vm);
+}
+END_TEST
+
 Suite *multiboot_suite(void)
 {
 	Suite *s = suite_create("multiboot");
@@ -485,6 +597,8 @@ Suite *multiboot_suite(void)
 	tcase_add_test(tc, random_sweep);
 	tcase_add_test(tc, info_structure);
 	tcase_add_test(tc, info_refusals);
+	tcase_add_test(tc, fw_cfg_items);
+	tcase_add_test(tc, testdev_latch_and_iomem);
 	suite_add_tcase(s, tc);
 	return s;
 }
