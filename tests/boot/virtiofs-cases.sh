@@ -15,6 +15,8 @@
 #                            file, the host reads it back
 #   linux-share-ro           --share DIR,tag=data,ro: the write is refused
 #                            (EROFS from the host), nothing appears
+#   linux-fs-socket          --fs SOCKET,tag=ext: a virtiofsd started by
+#                            the test, lightvm only attaches
 #   linux-share-kill         virtiofsd killed mid-run: lightvm names it,
 #                            the guest carries on, CMD's status comes out
 #   linux-rootfs-sigterm     SIGTERM to lightvm: exit 143, no virtiofsd
@@ -95,6 +97,7 @@ virtiofs_cases() {
 		fi
 	fi
 
+	fs_socket
 	share_kill
 	rootfs_sigterm
 
@@ -109,6 +112,30 @@ virtiofs_cases() {
 				-k "$DK/vmlinuz" --rootfs / -m 512M -- true
 		fi
 	fi
+}
+
+# --fs SOCKET: a virtiofsd the test started itself, as another tool
+# would; lightvm only attaches to it.
+fs_socket() {
+	local name=linux-fs-socket d sock vpid i
+
+	selected "$name" || return 0
+	d=$(share_dir fs)
+	sock=/tmp/lightvm-fs-socket.sock
+	rm -f "$sock"
+	/usr/lib/qemu/virtiofsd --socket-path="$sock" -o source="$d" \
+		-o log_level=err >"$LOG_DIR/$name.virtiofsd" 2>&1 &
+	vpid=$!
+	for i in $(seq 1 300); do
+		[ -S "$sock" ] && break
+		sleep 0.01
+	done
+	boot "$name" 0 300 "ext-read: from the host" -- \
+		-k "$BZ" --rootfs / --fs "$sock,tag=ext" "${ROOTFS_MEM[@]}" \
+		-p "$FAST" -- sh -c 'mount -t virtiofs ext /mnt && echo "ext-read: $(cat /mnt/host.txt)"'
+	kill "$vpid" 2>/dev/null
+	wait "$vpid" 2>/dev/null
+	rm -f "$sock"
 }
 
 # wait_for_line LOG PID TEXT: until the console log shows TEXT, PID
