@@ -193,6 +193,25 @@ static unsigned int bars_update(struct pci_device *dev, bool *freed)
 				  dev->cfg[PCI_COMMAND + 1] << 8);
 	unsigned int i, failed = 0;
 
+	/*
+	 * Give up every range that moved or stopped first, then map: with
+	 * several memory BARs (MSI-X in BAR1, the modern registers in BAR4)
+	 * one BAR's new place may be where another of this device's BARs
+	 * is leaving, and mapping in BAR order would leave it dark.
+	 */
+	for (i = 0; i < PCI_NUM_BARS; i++) {
+		struct pci_bar *b = &dev->bars[i];
+		uint64_t addr;
+
+		if (b->type == PCI_BAR_NONE || b->type == PCI_BAR_MEM64_HI ||
+		    !b->mapped)
+			continue;
+		addr = bar_addr(dev, i);
+		if (!decodable(b, cmd, addr) || addr != b->addr) {
+			bar_unmap(dev, i);
+			*freed = true;
+		}
+	}
 	for (i = 0; i < PCI_NUM_BARS; i++) {
 		struct pci_bar *b = &dev->bars[i];
 		uint64_t addr;
@@ -202,10 +221,6 @@ static unsigned int bars_update(struct pci_device *dev, bool *freed)
 			continue;
 		addr = bar_addr(dev, i);
 		want = decodable(b, cmd, addr);
-		if (b->mapped && (!want || addr != b->addr)) {
-			bar_unmap(dev, i);
-			*freed = true;
-		}
 		b->addr = addr;
 		b->dark = false;
 		if (!want || b->mapped)
