@@ -128,11 +128,13 @@ bench() {
 		"$name" "$l" "$n" "$(echo "$l / $n" | bc -l)" "$v" "$(echo "$l / $v" | bc -l)"
 	printf '  %-22s lightvm --rw (no overlay) %7.2f s (%.2fx qemu-virtiofs)\n' \
 		"" "$w" "$(echo "$w / $v" | bc -l)"
-	# What each guest printed: the same answer, and every run finished
+	# What each guest printed (SeaBIOS's escape sequences removed): the
+	# same answer, and every run finished
 	# its command, or the figures are void.
 	for q in lightvm rw 9p vfs; do
 		printf '  %-22s   %-8s printed: %-12s runs finished: %s of %s\n' "" "$q" \
-			"$(grep -E '^[0-9]+\s*$' "$tmp/$name.$q.log" | tail -n 1 | tr -d '\r')" \
+			"$(sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' "$tmp/$name.$q.log" |
+			   tr -d '\r' | grep -E '^[0-9]+\s*$' | tail -n 1)" \
 			"$(grep -c bench-done "$tmp/$name.$q.log")" "$RUNS"
 		if [ "$(grep -c bench-done "$tmp/$name.$q.log")" != "$RUNS" ]; then
 			echo "  VOID: $q did not finish every run; its log ends:"
