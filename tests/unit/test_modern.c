@@ -601,6 +601,47 @@ START_TEST(pci_identity_and_capabilities)
 			  VIRTIO_MODERN_NOTIFY_MULT);
 	ck_assert_uint_eq(le32(cfg + notify + VIRTIO_PCI_CAP_OFFSET),
 			  VIRTIO_MODERN_NOTIFY);
+	/* The PCI configuration access capability (4.1.4.9), through
+	 * mechanism #1 as a driver would use it: num_queues read through
+	 * pci_cfg_data, queue_select written through it. */
+	{
+		unsigned int pcfg = find_vcap(cfg, VIRTIO_PCI_CAP_PCI_CFG);
+		uint32_t addr = 0x80000000u | dev->pci.slot << 11, v;
+		uint8_t b[4];
+
+		ck_assert_uint_ne(pcfg, 0);
+		ck_assert_uint_eq(cfg[pcfg + VIRTIO_PCI_CAP_LEN],
+				  sizeof(struct virtio_pci_cfg_cap));
+#define CFG_OUT(reg, val, n)						\
+	do {								\
+		v = addr | ((reg) & 0xfc);				\
+		ck_assert(io_bus_access(&vm->pio, 0xcf8, (uint8_t *)&v, 4, true)); \
+		v = (val);						\
+		ck_assert(io_bus_access(&vm->pio, 0xcfc + ((reg) & 3),	\
+					(uint8_t *)&v, (n), true));	\
+	} while (0)
+		CFG_OUT(pcfg + VIRTIO_PCI_CAP_BAR, 4, 1);
+		CFG_OUT(pcfg + VIRTIO_PCI_CAP_OFFSET, COMMON(NUMQ), 4);
+		CFG_OUT(pcfg + VIRTIO_PCI_CAP_LENGTH, 2, 4);
+		v = addr | (pcfg + 16);
+		ck_assert(io_bus_access(&vm->pio, 0xcf8, (uint8_t *)&v, 4, true));
+		memset(b, 0, sizeof(b));
+		ck_assert(io_bus_access(&vm->pio, 0xcfc, b, 4, false));
+		ck_assert_uint_eq(b[0] | b[1] << 8, 1);		/* one queue */
+		/* A write: queue_select = 7, read back through the BAR. */
+		CFG_OUT(pcfg + VIRTIO_PCI_CAP_OFFSET, COMMON(Q_SELECT), 4);
+		CFG_OUT(pcfg + 16, 7, 2);
+		ck_assert_uint_eq(virtio_modern_read(dev, COMMON(Q_SELECT), 2), 7);
+		/* A bad length or another BAR is ignored. */
+		CFG_OUT(pcfg + VIRTIO_PCI_CAP_LENGTH, 3, 4);
+		CFG_OUT(pcfg + 16, 5, 2);
+		ck_assert_uint_eq(virtio_modern_read(dev, COMMON(Q_SELECT), 2), 7);
+		CFG_OUT(pcfg + VIRTIO_PCI_CAP_LENGTH, 2, 4);
+		CFG_OUT(pcfg + VIRTIO_PCI_CAP_BAR, 1, 1);
+		CFG_OUT(pcfg + 16, 5, 2);
+		ck_assert_uint_eq(virtio_modern_read(dev, COMMON(Q_SELECT), 2), 7);
+#undef CFG_OUT
+	}
 	/* The BAR on the MMIO bus answers like the transport. */
 	{
 		uint64_t base = dev->pci.bars[4].addr;

@@ -102,6 +102,12 @@ static void config_data_io(void *opaque, uint64_t off, uint8_t *data,
 		goto out;
 	}
 	reg = (bus->config_address & 0xfc) + (unsigned int)off;
+	if (dev->window && (reg & ~3u) == dev->window && dev->ops &&
+	    dev->ops->config_window) {
+		dev->ops->config_window(dev, reg - dev->window, data, len,
+					is_write);
+		goto out;
+	}
 	if (is_write)
 		pci_config_write(dev, reg, data, len);
 	else

@@ -87,6 +87,11 @@ struct pci_device_ops {
 	/* MSI-X was enabled or disabled, or the function mask or a
 	 * vector's mask changed. */
 	void (*msix_update)(struct pci_device *dev, bool enabled);
+	/* A config access to the dword at dev->window (if set): served
+	 * here instead of from cfg[], with the bus lock held but not
+	 * cfg_lock, so it may reach the device's BARs' handlers. */
+	void (*config_window)(struct pci_device *dev, unsigned int off,
+			      uint8_t *data, unsigned int len, bool is_write);
 	/* pci_destroy() is done with the device (it is unregistered and its
 	 * MSI-X state freed): free it.  Devices freed by their owner before
 	 * pci_destroy() must pci_device_unregister() first instead. */
@@ -122,6 +127,7 @@ struct pci_device {
 	uint8_t w1cmask[PCI_CFG_SIZE];	/* bits a guest 1 clears (status) */
 	struct pci_bar bars[PCI_NUM_BARS];
 	uint8_t next_cap;		/* where the next capability goes */
+	uint8_t window;			/* dword for config_window, 0: none */
 
 	uint8_t irq_pin;		/* 1 = INTA (default), 0 = no INTx */
 	uint32_t irq_gsi;		/* IOAPIC pin / GSI for INTx */

@@ -118,9 +118,17 @@ static void msix_update(struct pci_device *pci, bool enabled)
 		dev->ops->irq_changed(dev);
 }
 
+/* The modern transport's configuration access window (modern_pci.c). */
+static void config_window(struct pci_device *pci, unsigned int off,
+			  uint8_t *data, unsigned int len, bool is_write)
+{
+	virtio_modern_pci_cfg(pci, off, data, len, is_write);
+}
+
 static const struct pci_device_ops virtio_pci_ops = {
 	.bar_update = bar_update,
 	.msix_update = msix_update,
+	.config_window = config_window,
 };
 
 int virtio_dev_plug(struct virtio_dev *dev, uint32_t class_code,

@@ -422,6 +422,69 @@ static int add_cap(struct virtio_dev *dev, uint8_t type, uint32_t offset,
 	return at;
 }
 
+/*
+ * The PCI configuration access capability (4.1.4.9): "The device MUST
+ * present at least one VIRTIO_PCI_CAP_PCI_CFG capability."  The driver
+ * writes cap.bar, cap.offset and cap.length, then reads or writes
+ * pci_cfg_data: "Upon detecting driver write access to pci_cfg_data, the
+ * device MUST execute a write access at offset cap.offset at BAR selected
+ * by cap.bar using the first cap.length bytes from pci_cfg_data" - and
+ * the read likewise.  Only the modern BAR is reachable this way, with a
+ * length of 1, 2 or 4 aligned to itself inside the BAR; anything else is
+ * ignored ("The driver MUST NOT" ask for it, 4.1.4.9.1).  The PCI core
+ * hands us the data dword without its cfg_lock, because the access takes
+ * dev->lock and may raise INTx, which takes cfg_lock.
+ */
+#define PCI_CFG_CAP_LEN		sizeof(struct virtio_pci_cfg_cap)
+#define PCI_CFG_DATA		offsetof(struct virtio_pci_cfg_cap, pci_cfg_data)
+
+void virtio_modern_pci_cfg(struct pci_device *pci, unsigned int off,
+			   uint8_t *data, unsigned int len, bool is_write)
+{
+	struct virtio_dev *dev = (struct virtio_dev *)pci;
+	uint8_t *cap = pci->cfg + pci->window - PCI_CFG_DATA, buf[4];
+	uint32_t boff, blen;
+	bool valid;
+
+	if (off + len > 4)
+		return;
+	pthread_mutex_lock(&pci->cfg_lock);
+	if (is_write)
+		memcpy(cap + PCI_CFG_DATA + off, data, len);
+	boff = pci_get_le32(cap + VIRTIO_PCI_CAP_OFFSET);
+	blen = pci_get_le32(cap + VIRTIO_PCI_CAP_LENGTH);
+	valid = cap[VIRTIO_PCI_CAP_BAR] == VIRTIO_MODERN_BAR &&
+		(blen == 1 || blen == 2 || blen == 4) && !(boff % blen) &&
+		boff < VIRTIO_MODERN_BAR_SIZE;
+	memcpy(buf, cap + PCI_CFG_DATA, 4);
+	pthread_mutex_unlock(&pci->cfg_lock);
+
+	if (valid)
+		virtio_modern_access(dev, boff, buf, blen, is_write);
+	if (is_write)
+		return;
+	pthread_mutex_lock(&pci->cfg_lock);
+	if (valid)
+		memcpy(cap + PCI_CFG_DATA, buf, blen);
+	memcpy(data, cap + PCI_CFG_DATA + off, len);
+	pthread_mutex_unlock(&pci->cfg_lock);
+}
+
+static int add_pci_cfg_cap(struct virtio_dev *dev)
+{
+	int at = add_cap(dev, VIRTIO_PCI_CAP_PCI_CFG, 0, 0, PCI_CFG_CAP_LEN);
+
+	if (at < 0)
+		return -1;
+	/* The driver chooses bar, offset and length ("the driver MAY
+	 * write"); the data dword is served by virtio_modern_pci_cfg(). */
+	dev->pci.cfg[at + VIRTIO_PCI_CAP_BAR] = 0;
+	dev->pci.wmask[at + VIRTIO_PCI_CAP_BAR] = 0xff;
+	memset(dev->pci.wmask + at + VIRTIO_PCI_CAP_OFFSET, 0xff, 8);
+	dev->pci.window = (uint8_t)(at + PCI_CFG_DATA);
+	return 0;
+}
+
 static int modern_setup(struct virtio_dev *dev)
 {
 	int notify;
@@ -444,7 +507,7 @@ static int modern_setup(struct virtio_dev *dev)
 		return -1;
 	put32(dev->pci.cfg + notify + VIRTIO_PCI_NOTIFY_CAP_MULT,
 	      VIRTIO_MODERN_NOTIFY_MULT);
-	return 0;
+	return add_pci_cfg_cap(dev);
 }
 
 static uint64_t notify_addr(const struct virtio_dev *dev, unsigned int q)

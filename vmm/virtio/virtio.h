@@ -365,6 +365,9 @@ static inline void virtio_legacy_write(void *dev, unsigned int off,
 #define VIRTIO_MODERN_NOTIFY_MULT 4	/* notify_off_multiplier */
 void virtio_modern_access(void *opaque, uint64_t off, uint8_t *data,
 			  unsigned int len, bool is_write);
+/* The VIRTIO_PCI_CAP_PCI_CFG data dword (the PCI core's config_window). */
+void virtio_modern_pci_cfg(struct pci_device *pci, unsigned int off,
+			   uint8_t *data, unsigned int len, bool is_write);
 static inline uint64_t virtio_modern_read(void *dev, unsigned int off,
 					  unsigned int len)
 {

@@ -12,7 +12,8 @@
  * each pass:
  *   - every read-only byte reads as before: IDs, class, header type,
  *     subsystem, capability pointer and list (MSI-X and the virtio
- *     vendor capabilities), the MSI-X table size and table/PBA
+ *     vendor capabilities but for the PCI_CFG one's bar, offset, length
+ *     and data fields), the MSI-X table size and table/PBA
  *     locations, interrupt pin, the unimplemented BARs 2-3 and the
  *     expansion ROM, and STATUS (its error bits are write-1-to-clear
  *     and none is set; Interrupt Status follows INTx and is not compared);
@@ -75,10 +76,37 @@ static uint32_t get32(const uint8_t *p)
 	return v;
 }
 
+/*
+ * The modern transport's configuration access capability (virtio 4.1.4.9,
+ * cfg_type 5): the driver writes its bar, offset and length fields and
+ * the pci_cfg_data dword.  With a bar other than 4 - as every pattern
+ * here makes it - the data dword only holds what was written.
+ */
+static unsigned int pci_cfg_cap;
+
+static unsigned int find_pci_cfg_cap(const uint8_t *cfg)
+{
+	unsigned int off = cfg[0x34] & 0xfc, n = 0;
+
+	while (off && n++ < 48) {
+		if (cfg[off] == 0x09 && cfg[off + 3] == 5)
+			return off;
+		off = cfg[off + 1] & 0xfc;
+	}
+	return 0;
+}
+
+static bool in_pci_cfg_cap(unsigned int off)
+{
+	return pci_cfg_cap && (off == pci_cfg_cap + 4 ||
+			       (off >= pci_cfg_cap + 8 && off < pci_cfg_cap + 20));
+}
+
 /* The bytes a guest may change; everything else must stay. */
 static bool writable(unsigned int off)
 {
-	return off == 0x04 || off == 0x05 ||		/* COMMAND */
+	return in_pci_cfg_cap(off) ||			/* virtio PCI_CFG */
+	       off == 0x04 || off == 0x05 ||		/* COMMAND */
 	       off == 0x0c ||				/* cache line size */
 	       (off >= 0x10 && off < 0x18) ||		/* BAR0, BAR1 */
 	       (off >= 0x20 && off < 0x28) ||		/* BAR4, BAR5 */
@@ -118,6 +146,13 @@ static void restore(void)
 	cfg_write(0x04, 2, saved[0x04] | saved[0x05] << 8);
 	cfg_write(ht.d.msix_cap + 2, 2,
 		  saved[ht.d.msix_cap + 2] | saved[ht.d.msix_cap + 3] << 8);
+	if (pci_cfg_cap) {
+		/* bar first: with it back at 0 the data write is stored only. */
+		cfg_write(pci_cfg_cap + 4, 1, saved[pci_cfg_cap + 4]);
+		cfg_write(pci_cfg_cap + 8, 4, get32(saved + pci_cfg_cap + 8));
+		cfg_write(pci_cfg_cap + 12, 4, get32(saved + pci_cfg_cap + 12));
+		cfg_write(pci_cfg_cap + 16, 4, get32(saved + pci_cfg_cap + 16));
+	}
 }
 
 static int pass(const char *name, uint32_t pattern)
@@ -243,6 +278,7 @@ int ht_group_pcicfg(void)
 	if (ht_start(ht_default_features()))
 		return -1;
 	read_space(saved);
+	pci_cfg_cap = find_pci_cfg_cap(saved);
 	if (pass(name, 0xffffffff) || pass(name, 0x5aa5c33c) || pass(name, 0))
 		return -1;
 	read_space(now);
