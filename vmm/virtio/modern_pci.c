@@ -481,6 +481,9 @@ static int add_pci_cfg_cap(struct virtio_dev *dev)
 	dev->pci.cfg[at + VIRTIO_PCI_CAP_BAR] = 0;
 	dev->pci.wmask[at + VIRTIO_PCI_CAP_BAR] = 0xff;
 	memset(dev->pci.wmask + at + VIRTIO_PCI_CAP_OFFSET, 0xff, 8);
+	/* pci_cfg_data is the driver's to write too (the window stores it
+	 * before acting), so the write mask says so. */
+	memset(dev->pci.wmask + at + PCI_CFG_DATA, 0xff, 4);
 	dev->pci.window = (uint8_t)(at + PCI_CFG_DATA);
 	return 0;
 }
