@@ -49,17 +49,6 @@ static const struct {
 	{ PCI_INTERRUPT_LINE, 0xff, 0 },
 };
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
 void pci_device_init(struct pci_device *dev, struct vm *vm, const char *name,
 		     uint16_t vendor, uint16_t device, uint32_t class_code,
 		     uint8_t revision, uint16_t subsys_vendor, uint16_t subsys_id,
@@ -81,15 +70,15 @@ void pci_device_init(struct pci_device *dev, struct vm *vm, const char *name,
 	pthread_mutex_init(&dev->cfg_lock, &attr);
 	pthread_mutexattr_destroy(&attr);
 
-	put16(dev->cfg + PCI_VENDOR_ID, vendor);
-	put16(dev->cfg + PCI_DEVICE_ID, device);
+	pci_put_le16(dev->cfg + PCI_VENDOR_ID, vendor);
+	pci_put_le16(dev->cfg + PCI_DEVICE_ID, device);
 	dev->cfg[PCI_REVISION_ID] = revision;
 	dev->cfg[PCI_CLASS_PROG] = (uint8_t)class_code;
-	put16(dev->cfg + PCI_CLASS_DEVICE, (uint16_t)(class_code >> 8));
+	pci_put_le16(dev->cfg + PCI_CLASS_DEVICE, (uint16_t)(class_code >> 8));
 	dev->cfg[PCI_HEADER_TYPE] = 0;	/* type 0, single function */
-	put16(dev->cfg + PCI_SUBSYSTEM_VENDOR_ID, subsys_vendor);
-	put16(dev->cfg + PCI_SUBSYSTEM_ID, subsys_id);
-	put16(dev->cfg + PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+	pci_put_le16(dev->cfg + PCI_SUBSYSTEM_VENDOR_ID, subsys_vendor);
+	pci_put_le16(dev->cfg + PCI_SUBSYSTEM_ID, subsys_id);
+	pci_put_le16(dev->cfg + PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
 
 	for (i = 0; i < sizeof(header_masks) / sizeof(header_masks[0]); i++) {
 		dev->wmask[header_masks[i].off] = header_masks[i].wmask;
@@ -159,7 +148,7 @@ void pci_config_write(struct pci_device *dev, unsigned int off,
 		len = PCI_CFG_SIZE - off;
 
 	pthread_mutex_lock(&dev->cfg_lock);
-	old_cmd = get16(dev->cfg + PCI_COMMAND);
+	old_cmd = pci_get_le16(dev->cfg + PCI_COMMAND);
 	for (i = 0; i < len; i++) {
 		uint8_t *b = &dev->cfg[off + i];
 		uint8_t wm = dev->wmask[off + i];
@@ -167,7 +156,7 @@ void pci_config_write(struct pci_device *dev, unsigned int off,
 		*b = (uint8_t)((*b & ~wm) | (data[i] & wm));
 		*b &= (uint8_t)~(data[i] & dev->w1cmask[off + i]);
 	}
-	cmd = get16(dev->cfg + PCI_COMMAND);
+	cmd = pci_get_le16(dev->cfg + PCI_COMMAND);
 
 	/* COMMAND bits 0 and 1 (6.2.2): "A value of 0 disables the device
 	 * response."  Decode follows COMMAND and the BAR registers. */

@@ -43,18 +43,6 @@ static bool msix_enabled(struct virtio_dev *dev)
 	return __atomic_load_n(&dev->msix_on, __ATOMIC_ACQUIRE);
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v);
-	put16(p + 2, v >> 16);
-}
-
 /* The registers as the guest reads them; ISR is left to the caller. */
 static void header_snapshot(struct virtio_dev *dev, uint8_t *h)
 {
@@ -62,15 +50,15 @@ static void header_snapshot(struct virtio_dev *dev, uint8_t *h)
 
 	memset(h, 0, HDR_MAX);
 	/* Legacy has 32 feature bits: VERSION_1 and up are modern only. */
-	put32(h + VIRTIO_PCI_HOST_FEATURES, (uint32_t)dev->host_features);
-	put32(h + VIRTIO_PCI_GUEST_FEATURES, (uint32_t)dev->guest_features);
-	put32(h + VIRTIO_PCI_QUEUE_PFN, vq ? vq->pfn : 0);
+	pci_put_le32(h + VIRTIO_PCI_HOST_FEATURES, (uint32_t)dev->host_features);
+	pci_put_le32(h + VIRTIO_PCI_GUEST_FEATURES, (uint32_t)dev->guest_features);
+	pci_put_le32(h + VIRTIO_PCI_QUEUE_PFN, vq ? vq->pfn : 0);
 	/* A queue that does not exist has size 0: the driver stops there. */
-	put16(h + VIRTIO_PCI_QUEUE_NUM, vq ? vq->max_size : 0);
-	put16(h + VIRTIO_PCI_QUEUE_SEL, dev->queue_sel);
+	pci_put_le16(h + VIRTIO_PCI_QUEUE_NUM, vq ? vq->max_size : 0);
+	pci_put_le16(h + VIRTIO_PCI_QUEUE_SEL, dev->queue_sel);
 	h[VIRTIO_PCI_STATUS] = dev->status;
-	put16(h + VIRTIO_MSI_CONFIG_VECTOR, dev->config_vector);
-	put16(h + VIRTIO_MSI_QUEUE_VECTOR,
+	pci_put_le16(h + VIRTIO_MSI_CONFIG_VECTOR, dev->config_vector);
+	pci_put_le16(h + VIRTIO_MSI_QUEUE_VECTOR,
 	      vq ? vq->vector : VIRTIO_MSI_NO_VECTOR);
 }
 

@@ -54,22 +54,10 @@
 #define NOTIFY_CAP_LEN		sizeof(struct virtio_pci_notify_cap)
 #define ISR_LEN			1
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v);
-	put16(p + 2, v >> 16);
-}
-
 static void put64(uint8_t *p, uint64_t v)
 {
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
+	pci_put_le32(p, (uint32_t)v);
+	pci_put_le32(p + 4, (uint32_t)(v >> 32));
 }
 
 static struct virtqueue *selected(struct virtio_dev *dev)
@@ -92,21 +80,21 @@ static void common_snapshot(struct virtio_dev *dev, uint8_t *c)
 	if (dev->driver_feature_select < 2)
 		gf = (uint32_t)(dev->guest_features >>
 				(32 * dev->driver_feature_select));
-	put32(c + VIRTIO_PCI_COMMON_DFSELECT, dev->device_feature_select);
-	put32(c + VIRTIO_PCI_COMMON_DF, df);
-	put32(c + VIRTIO_PCI_COMMON_GFSELECT, dev->driver_feature_select);
-	put32(c + VIRTIO_PCI_COMMON_GF, gf);
-	put16(c + VIRTIO_PCI_COMMON_MSIX, dev->config_vector);
-	put16(c + VIRTIO_PCI_COMMON_NUMQ, dev->nr_vqs);
+	pci_put_le32(c + VIRTIO_PCI_COMMON_DFSELECT, dev->device_feature_select);
+	pci_put_le32(c + VIRTIO_PCI_COMMON_DF, df);
+	pci_put_le32(c + VIRTIO_PCI_COMMON_GFSELECT, dev->driver_feature_select);
+	pci_put_le32(c + VIRTIO_PCI_COMMON_GF, gf);
+	pci_put_le16(c + VIRTIO_PCI_COMMON_MSIX, dev->config_vector);
+	pci_put_le16(c + VIRTIO_PCI_COMMON_NUMQ, dev->nr_vqs);
 	c[VIRTIO_PCI_COMMON_STATUS] = dev->status;
 	c[VIRTIO_PCI_COMMON_CFGGENERATION] = dev->config_generation;
-	put16(c + VIRTIO_PCI_COMMON_Q_SELECT, dev->queue_sel);
+	pci_put_le16(c + VIRTIO_PCI_COMMON_Q_SELECT, dev->queue_sel);
 	/* "0 ... if the queue is unavailable" (4.1.4.3). */
-	put16(c + VIRTIO_PCI_COMMON_Q_SIZE, mq ? mq->size : 0);
-	put16(c + VIRTIO_PCI_COMMON_Q_MSIX,
+	pci_put_le16(c + VIRTIO_PCI_COMMON_Q_SIZE, mq ? mq->size : 0);
+	pci_put_le16(c + VIRTIO_PCI_COMMON_Q_MSIX,
 	      vq ? vq->vector : VIRTIO_MSI_NO_VECTOR);
-	put16(c + VIRTIO_PCI_COMMON_Q_ENABLE, mq ? mq->enabled : 0);
-	put16(c + VIRTIO_PCI_COMMON_Q_NOFF, vq ? vq->index : 0);
+	pci_put_le16(c + VIRTIO_PCI_COMMON_Q_ENABLE, mq ? mq->enabled : 0);
+	pci_put_le16(c + VIRTIO_PCI_COMMON_Q_NOFF, vq ? vq->index : 0);
 	put64(c + VIRTIO_PCI_COMMON_Q_DESCLO, mq ? mq->desc : 0);
 	put64(c + VIRTIO_PCI_COMMON_Q_AVAILLO, mq ? mq->driver : 0);
 	put64(c + VIRTIO_PCI_COMMON_Q_USEDLO, mq ? mq->device : 0);
@@ -417,8 +405,8 @@ static int add_cap(struct virtio_dev *dev, uint8_t type, uint32_t offset,
 	c[VIRTIO_PCI_CAP_LEN] = (uint8_t)cap_len;
 	c[VIRTIO_PCI_CAP_CFG_TYPE] = type;
 	c[VIRTIO_PCI_CAP_BAR] = VIRTIO_MODERN_BAR;
-	put32(c + VIRTIO_PCI_CAP_OFFSET, offset);
-	put32(c + VIRTIO_PCI_CAP_LENGTH, length);
+	pci_put_le32(c + VIRTIO_PCI_CAP_OFFSET, offset);
+	pci_put_le32(c + VIRTIO_PCI_CAP_LENGTH, length);
 	return at;
 }
 
@@ -508,7 +496,7 @@ static int modern_setup(struct virtio_dev *dev)
 			 NOTIFY_CAP_LEN);
 	if (notify < 0)
 		return -1;
-	put32(dev->pci.cfg + notify + VIRTIO_PCI_NOTIFY_CAP_MULT,
+	pci_put_le32(dev->pci.cfg + notify + VIRTIO_PCI_NOTIFY_CAP_MULT,
 	      VIRTIO_MODERN_NOTIFY_MULT);
 	return add_pci_cfg_cap(dev);
 }
