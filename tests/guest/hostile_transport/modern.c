@@ -39,10 +39,9 @@
 
 /* ---- the common configuration, raw ---- */
 
-static uint64_t crd(unsigned int off, unsigned int len)
+/* One access of len bytes, as the driver would make it. */
+static uint64_t region_read(volatile uint8_t *p, unsigned int len)
 {
-	volatile uint8_t *p = ht.d.common + off;
-
 	switch (len) {
 	case 1:
 		return *p;
@@ -53,6 +52,11 @@ static uint64_t crd(unsigned int off, unsigned int len)
 	default:
 		return *(volatile uint64_t *)p;
 	}
+}
+
+static uint64_t crd(unsigned int off, unsigned int len)
+{
+	return region_read(ht.d.common + off, len);
 }
 
 static void cwr(unsigned int off, uint64_t v, unsigned int len)
@@ -294,20 +298,6 @@ int ht_group_mfeatures(void)
 #define DEVCFG_LEN	8	/* blk capacity / net MAC + status */
 
 static uint8_t snap_common[COMMON_LEN], snap_dev[DEVCFG_LEN];
-
-static uint64_t region_read(volatile uint8_t *p, unsigned int len)
-{
-	switch (len) {
-	case 1:
-		return *p;
-	case 2:
-		return *(volatile uint16_t *)p;
-	case 4:
-		return *(volatile uint32_t *)p;
-	default:
-		return *(volatile uint64_t *)p;
-	}
-}
 
 /* Every width at every offset of a region reads the snapshot's bytes. */
 static int reads_match(const char *what, volatile uint8_t *base,
